@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/refreshconf/refreshconf/suites/catalogue"
+)
+
+// catalogueRow is one scenario as `refreshconf catalogue` prints it.
+type catalogueRow struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Family string   `json:"family"`
+	Level  string   `json:"level"`
+	Code   string   `json:"code"`
+	Seed   int      `json:"seed_row,omitempty"`
+	Needs  []string `json:"needs"`
+	Source string   `json:"source"`
+	Labels []string `json:"labels"`
+}
+
+func newCatalogueCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "catalogue [--format table|markdown|json]",
+		Short: "Print every scenario: ID, family, level, audit code, fixtures needed and source",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := catalogue.Validate(); err != nil {
+				return err
+			}
+			rows := catalogueRows()
+			switch format {
+			case "table":
+				return writeCatalogueTable(cmd.OutOrStdout(), rows)
+			case "markdown", "md":
+				return writeCatalogueMarkdown(cmd.OutOrStdout(), rows)
+			case "json":
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			return usageError{fmt.Errorf("--format %q: want table, markdown or json", format)}
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "table, markdown or json")
+	return cmd
+}
+
+func catalogueRows() []catalogueRow {
+	var rows []catalogueRow
+	for _, s := range catalogue.All() {
+		code := string(s.Code)
+		if code == "" {
+			code = "Success"
+		}
+		needs := make([]string, len(s.Needs))
+		for i, n := range s.Needs {
+			needs[i] = n.String()
+		}
+		rows = append(rows, catalogueRow{ID: s.ID, Name: s.Name, Family: string(s.Family), Level: string(s.Level), Code: code, Seed: s.SeedRow, Needs: needs, Source: s.Source, Labels: s.Labels()})
+	}
+	return rows
+}
+
+func writeCatalogueTable(w io.Writer, rows []catalogueRow) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tFAMILY\tLEVEL\tCODE\tNEEDS\tSCENARIO")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Family, r.Level, r.Code, strings.Join(r.Needs, ","), r.Name)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d scenarios\n", len(rows))
+	return err
+}
+
+func writeCatalogueMarkdown(w io.Writer, rows []catalogueRow) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# refreshconf catalogue (%d scenarios)\n\n", len(rows))
+	b.WriteString("| ID | Family | Level | Audit code | Seed row | Needs | Scenario | Source |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		seed := ""
+		if r.Seed > 0 {
+			seed = fmt.Sprint(r.Seed)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s | %s | %s |\n", r.ID, r.Family, r.Level, r.Code, seed,
+			strings.Join(r.Needs, ", "), strings.ReplaceAll(r.Name, "|", `\|`), strings.ReplaceAll(r.Source, "|", `\|`))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,63 @@
+// Command refreshconf is the conformance and attack harness for OAuth 2.0
+// refresh-token endpoints: `run` executes the whole catalogue, `serve`
+// starts the reference target, `catalogue` lists the scenarios, `profile`
+// writes and checks target profiles, and `report` re-renders reports.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a process exit status without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line and returns the exit status: 0 success, 1
+// a failed run or check, 2 a usage error.
+func execute(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "refreshconf:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "refreshconf",
+		Short:         "Conformance and attack harness for OAuth 2.0 refresh-token endpoints",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see --help)", err)}
+	})
+	root.AddCommand(newRunCmd(), newServeCmd(), newCatalogueCmd(), newProfileCmd(), newReportCmd(), newVersionCmd())
+	return root
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/refreshconf/refreshconf/suites/report"
+)
+
+func newReportCmd() *cobra.Command {
+	var from, out string
+	cmd := &cobra.Command{
+		Use:   "report --from report.json [--out DIR]",
+		Short: "Re-render the conformance report (YAML, Markdown, HTML) from a Ginkgo JSON report",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return usageError{fmt.Errorf("--from is required: the report.json a run wrote")}
+			}
+			reports, err := readGinkgoJSON(from)
+			if err != nil {
+				return err
+			}
+			if len(reports) == 0 {
+				return fmt.Errorf("%s holds no suite report", from)
+			}
+			if out == "" {
+				out = filepath.Dir(from)
+			}
+			c, err := report.WriteAll(out, reports[0], false)
+			if err != nil {
+				return err
+			}
+			abs, _ := filepath.Abs(out)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; written %s, %s, %s in %s\n", c.Run.Target, c.Result, report.FileYAML, report.FileMarkdown, report.FileHTML, abs)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "Ginkgo JSON report of a refreshconf run")
+	cmd.Flags().StringVar(&out, "out", "", "output folder (default: the folder of --from)")
+	return cmd
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+	"github.com/spf13/cobra"
+
+	"github.com/refreshconf/refreshconf/suites/framework"
+	"github.com/refreshconf/refreshconf/suites/report"
+
+	_ "github.com/refreshconf/refreshconf/suites/all" // the catalogue's specs
+)
+
+// runT receives Ginkgo's verdict when the suite runs outside `go test`.
+type runT struct{ failed bool }
+
+func (t *runT) Fail() { t.failed = true }
+
+func newRunCmd() *cobra.Command {
+	var (
+		cfg         framework.Config
+		labelFilter string
+		timeout     time.Duration
+		verbose     bool
+		noColor     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run [--profile FILE] [--report-dir DIR] [--label-filter EXPR]",
+		Short: "Run the whole catalogue (against the embedded reference target when no profile is given)",
+		Long: `Run executes every scenario of the catalogue with Ginkgo, exactly as
+'go tool ginkgo ./suites' does, and needs no Go toolchain. It exits 0 only
+when the conformance result is success; 1 on failure or partial; 2 on a
+usage error.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.ReportDir == "" {
+				cfg.ReportDir = "refreshconf-report"
+			}
+			if timeout <= 0 {
+				return usageError{fmt.Errorf("--timeout must be positive, got %s", timeout)}
+			}
+			if _, err := types.ParseLabelFilter(labelFilter); err != nil {
+				return usageError{fmt.Errorf("--label-filter %q: %w", labelFilter, err)}
+			}
+			framework.SetConfig(cfg)
+			sc, rc := ginkgo.GinkgoConfiguration()
+			sc.LabelFilter = labelFilter
+			sc.Timeout = timeout
+			rc.Verbose = verbose
+			rc.NoColor = noColor || os.Getenv("NO_COLOR") != ""
+			gomega.RegisterFailHandler(ginkgo.Fail)
+			t := &runT{}
+			ginkgo.RunSpecs(t, "refreshconf conformance", sc, rc)
+			c, err := readConformance(cfg.ReportDir)
+			if err != nil {
+				return fmt.Errorf("reading the run's report: %w", err)
+			}
+			printSummary(cmd.OutOrStdout(), c, cfg.ReportDir)
+			if t.failed || c.Result != report.Success {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	framework.RegisterFlags(fs, &cfg)
+	cmd.Flags().AddGoFlagSet(fs)
+	cmd.Flags().StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'family:seed', 'level:core && !family:rotation', 'code:InvalidSignature', 'id:SEED-03'")
+	cmd.Flags().DurationVar(&timeout, "timeout", 20*time.Minute, "abort the run after this long")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every spec as it runs")
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "no ANSI colours (also NO_COLOR)")
+	return cmd
+}
+
+// readConformance rebuilds the conformance report from the run's JSON.
+func readConformance(dir string) (*report.Conformance, error) {
+	reports, err := readGinkgoJSON(filepath.Join(dir, report.FileJSON))
+	if err != nil {
+		return nil, err
+	}
+	if len(reports) == 0 {
+		return nil, fmt.Errorf("%s holds no suite report", filepath.Join(dir, report.FileJSON))
+	}
+	return report.Build(reports[0]), nil
+}
+
+func readGinkgoJSON(path string) ([]types.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the Ginkgo JSON report: %w", err)
+	}
+	defer f.Close()
+	var reports []types.Report
+	if err := json.NewDecoder(io.LimitReader(f, 512<<20)).Decode(&reports); err != nil {
+		return nil, fmt.Errorf("%s is not a Ginkgo JSON report: %w", path, err)
+	}
+	return reports, nil
+}
+
+// printSummary prints the per-family table and where the reports are.
+func printSummary(w io.Writer, c *report.Conformance, dir string) {
+	fmt.Fprintf(w, "\nrefreshconf %s against %s: %s\n", c.Run.HarnessVersion, c.Run.Target, c.Result)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FAMILY\tRESULT\tPASSED\tFAILED\tSKIPPED\tUNSUPPORTED\tNOT JUDGED")
+	for _, f := range c.Families {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f.Family, f.Result,
+			f.Core.Passed+f.Extended.Passed, f.Core.Failed+f.Extended.Failed, f.Core.Skipped+f.Extended.Skipped,
+			f.Core.Unsupported+f.Extended.Unsupported, f.Core.NotJudged+f.Extended.NotJudged)
+	}
+	s := c.Summary
+	fmt.Fprintf(tw, "total\t%s\t%d\t%d\t%d\t%d\t%d\n", c.Result, s.Passed, s.Failed, s.Skipped, s.Unsupported, s.NotJudged)
+	_ = tw.Flush()
+	for _, f := range c.Failed {
+		fmt.Fprintf(w, "FAILED  %s %s\n", f.ID, f.Name)
+	}
+	for _, e := range c.HarnessErrors {
+		fmt.Fprintf(w, "HARNESS ERROR  %s\n", firstLine(e))
+	}
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprintf(w, "reports: %s (%s, %s, %s, %s, %s)\n", abs, report.FileHTML, report.FileYAML, report.FileMarkdown, report.FileJUnit, report.FileJSON)
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (this command takes flags only; see --help)", args[0])}
+	}
+	return nil
+}

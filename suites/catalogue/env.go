@@ -1,0 +1,119 @@
+package catalogue
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/refreshconf/refreshconf/client"
+	"github.com/refreshconf/refreshconf/fixtures/forge"
+	"github.com/refreshconf/refreshconf/fixtures/profile"
+)
+
+// Env is what a scenario's Run may use: the profile, the client and the
+// token forge's keys and listener.
+type Env struct {
+	// Profile describes the target (secrets resolved).
+	Profile *profile.Profile
+	// Client sends every request; it stamps the correlation marker.
+	Client *client.Client
+	// Attacker holds keys the target has never seen.
+	Attacker *forge.AttackerKeys
+	// Listener serves an attacker JWKS on loopback and records fetches.
+	Listener *forge.Listener
+	// Signer signs with the target's key (nil without profile.SigningKey).
+	Signer *forge.Signer
+	// JWKS is the target's key set as fetched from keys_url (nil if none).
+	JWKS []byte
+	// Now is the harness clock.
+	Now func() time.Time
+}
+
+// T records the steps of one scenario run. It is safe for concurrent use.
+type T struct {
+	// Env is the run's environment.
+	Env *Env
+
+	mu       sync.Mutex
+	steps    []Step
+	findings []string
+}
+
+// NewT returns a recorder for one scenario.
+func NewT(env *Env) *T { return &T{Env: env} }
+
+// Step is one request of a scenario with what it must produce.
+type Step struct {
+	Name     string
+	Expect   Expect
+	Exchange *client.Exchange
+}
+
+// Steps returns the recorded steps in the order they were sent.
+func (t *T) Steps() []Step {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Step(nil), t.steps...)
+}
+
+// Findings returns the invariant breaches recorded with Observe.
+func (t *T) Findings() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.findings...)
+}
+
+// Observe records a breach of an invariant that is not tied to a single
+// response (e.g. "the target fetched the jku URL") when ok is false.
+func (t *T) Observe(ok bool, format string, args ...any) {
+	if ok {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.findings = append(t.findings, fmt.Sprintf(format, args...))
+}
+
+// Send sends req, records it as a step named name expecting want, and
+// returns the exchange (never nil).
+func (t *T) Send(ctx context.Context, name string, req client.Request, want Expect) *client.Exchange {
+	if req.Name == "" {
+		req.Name = name
+	}
+	ex := t.Env.Client.Do(ctx, req)
+	t.mu.Lock()
+	t.steps = append(t.steps, Step{Name: name, Expect: want, Exchange: ex})
+	t.mu.Unlock()
+	return ex
+}
+
+// SendConcurrently sends every request at the same moment and records each
+// as a step expecting want.
+func (t *T) SendConcurrently(ctx context.Context, name string, reqs []client.Request, want Expect) []*client.Exchange {
+	out := make([]*client.Exchange, len(reqs))
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i, r := range reqs {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			out[i] = t.Send(ctx, fmt.Sprintf("%s #%d", name, i+1), r, want)
+		}()
+	}
+	start.Done()
+	done.Wait()
+	return out
+}
+
+// Set returns the named credential set. Run is only called when every
+// Need is met, so a missing set here is a catalogue bug: it returns an
+// error the runner reports.
+func (t *T) Set(name string) (profile.CredentialSet, error) {
+	cs, ok := t.Env.Profile.Credentials[name]
+	if !ok {
+		return cs, fmt.Errorf("credential set %q missing although the scenario's needs were met (catalogue bug: add Set(%q) to Needs)", name, name)
+	}
+	return cs, nil
+}

@@ -1,0 +1,255 @@
+// Package catalogue is the table of every refreshconf scenario: its stable
+// ID, literal name, family, level, the fixtures it needs, the requests it
+// crafts and the exact audit code and client-visible error each request must
+// produce. Adding a scenario means adding one entry to the table in
+// scenarios.go; the suites, the runner, `refreshconf catalogue` and the
+// reports all read it from here.
+package catalogue
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/refreshconf/refreshconf/fixtures/codes"
+)
+
+// Family groups scenarios by what they attack.
+type Family string
+
+// Families, in report order.
+const (
+	FamilySeed     Family = "seed"     // the 13 rows of the normative seed table
+	FamilyVariant  Family = "variant"  // other ways to reach a seed code
+	FamilyExtended Family = "extended" // MissingKeyId, MissingKey, TokenNotAcceptable
+	FamilyToken    Family = "token"    // token attacks (JWS forgery and tampering)
+	FamilyRequest  Family = "request"  // request shape (RFC 6749 §2.3, §3.2, §5.2, §6)
+	FamilyRotation Family = "rotation" // rotation and scope (RFC 9700 §4.14.2, RFC 6749 §6)
+	FamilyAudit    Family = "audit"    // audit-trail integrity
+)
+
+// Families lists every family in report order.
+func Families() []Family {
+	return []Family{FamilySeed, FamilyVariant, FamilyExtended, FamilyToken, FamilyRequest, FamilyRotation, FamilyAudit}
+}
+
+// Level says whether a target must pass a scenario to conform.
+type Level string
+
+// Levels.
+const (
+	Core     Level = "core"
+	Extended Level = "extended"
+)
+
+// Scenario is one entry of the catalogue.
+type Scenario struct {
+	// ID is stable and literal, e.g. "SEED-03". Never reuse an ID.
+	ID string
+	// Name is the literal spec name.
+	Name string
+	// Family and Level classify the scenario.
+	Family Family
+	Level  Level
+	// SeedRow is the 1-based row of the seed table, 0 for none.
+	SeedRow int
+	// Source is where the requirement comes from ("seed row 3",
+	// "RFC 6749 §5.2", "jwt_tool -X a", ...).
+	Source string
+	// Code is the audit code the scenario's decisive request must leave
+	// (codes.Success for a success row). Multi-step scenarios list each
+	// step's code in their steps; Code is the one shown in the catalogue.
+	Code codes.Code
+	// Needs lists the fixtures and features the scenario needs.
+	Needs []Need
+	// Run crafts and sends the scenario's requests through t. It must not
+	// make assertions: it records steps with their expectations, which the
+	// suites assert after the audit rows arrive.
+	Run func(ctx context.Context, t *T) error
+}
+
+// Labels returns the Ginkgo labels of s: id, code, family, level, seed.
+func (s *Scenario) Labels() []string {
+	l := []string{"id:" + s.ID, "family:" + string(s.Family), "level:" + string(s.Level)}
+	code := string(s.Code)
+	if s.Code == codes.Success {
+		code = "Success"
+	}
+	l = append(l, "code:"+code)
+	if s.SeedRow > 0 {
+		l = append(l, "seed")
+	}
+	return l
+}
+
+// Title is the spec text: ID and literal name.
+func (s *Scenario) Title() string { return s.ID + " " + s.Name }
+
+// Expect is what one request must produce.
+type Expect struct {
+	// Code is the exact audit Detail; codes.Success means a success row.
+	Code codes.Code
+	// Errors are the RFC 6749 error values the client may be shown; empty
+	// when Code is codes.Success (a 200 token response is required).
+	Errors []string
+	// AnyOf, when set, allows any one of these outcomes instead of Code and
+	// Errors (used only where the order of concurrent requests decides
+	// which request gets which outcome; the scenario's Check then asserts
+	// the combination).
+	AnyOf []Expect
+	// Row, when set, adds checks on the audit row's other columns.
+	Row *RowExpect
+}
+
+// RowExpect checks audit-row columns besides Detail and Status. Empty
+// strings are not checked.
+type RowExpect struct {
+	Application string // Token-based Application Name
+	User        string
+	Role        string
+	// RequestPath is the path the Request URI column must show.
+	RequestPath string
+	// IPAddress requires a parseable IP Address column.
+	IPAddress bool
+}
+
+// Fail builds an Expect for a failure with code and allowed errors.
+func Fail(code codes.Code, errs ...string) Expect { return Expect{Code: code, Errors: errs} }
+
+// Succeed is the Expect of a successful refresh.
+func Succeed() Expect { return Expect{Code: codes.Success} }
+
+// IsSuccess reports whether e expects a success.
+func (e Expect) IsSuccess() bool { return len(e.AnyOf) == 0 && e.Code == codes.Success }
+
+// String describes e for failure messages.
+func (e Expect) String() string {
+	if len(e.AnyOf) > 0 {
+		parts := make([]string, len(e.AnyOf))
+		for i, a := range e.AnyOf {
+			parts[i] = a.String()
+		}
+		return "one of {" + strings.Join(parts, " | ") + "}"
+	}
+	if e.Code == codes.Success {
+		return "Success (200 token response)"
+	}
+	return fmt.Sprintf("%s (error %s)", e.Code, strings.Join(e.Errors, " or "))
+}
+
+// NeedKind says what a Need asks for.
+type NeedKind string
+
+// Need kinds.
+const (
+	NeedSet        NeedKind = "set"         // a credential set
+	NeedSigningKey NeedKind = "signing_key" // the target's signing key
+	NeedFeature    NeedKind = "feature"     // a declared feature
+	NeedKeysURL    NeedKind = "keys_url"    // the target's JWKS URL
+)
+
+// Need is one fixture or feature a scenario needs.
+type Need struct {
+	Kind NeedKind
+	Name string // set or feature name
+}
+
+// String names the need as the skip message and catalogue show it.
+func (n Need) String() string {
+	switch n.Kind {
+	case NeedSet:
+		return "credentials." + n.Name
+	case NeedFeature:
+		return "features." + n.Name
+	default:
+		return string(n.Kind)
+	}
+}
+
+// Set needs the credential set name.
+func Set(name string) Need { return Need{Kind: NeedSet, Name: name} }
+
+// Feature needs the declared feature name.
+func Feature(name string) Need { return Need{Kind: NeedFeature, Name: name} }
+
+// SigningKey needs the target's signing key.
+var SigningKey = Need{Kind: NeedSigningKey}
+
+// KeysURL needs the target's JWKS URL.
+var KeysURL = Need{Kind: NeedKeysURL}
+
+// All returns the catalogue in table order.
+func All() []*Scenario { return table() }
+
+// ByID returns the scenario with the given ID.
+func ByID(id string) (*Scenario, bool) {
+	for _, s := range table() {
+		if strings.EqualFold(s.ID, id) {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// ByCode returns the scenarios whose catalogue code is c.
+func ByCode(c codes.Code) []*Scenario {
+	var out []*Scenario
+	for _, s := range table() {
+		if s.Code == c {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ByFamily returns the scenarios of family f in table order.
+func ByFamily(f Family) []*Scenario {
+	var out []*Scenario
+	for _, s := range table() {
+		if s.Family == f {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks the table itself: unique IDs, known codes, every seed
+// row present exactly once, every scenario runnable.
+func Validate() error {
+	seen := map[string]bool{}
+	rows := map[int]int{}
+	var errs []string
+	for _, s := range table() {
+		if s.ID == "" || s.Name == "" || s.Run == nil {
+			errs = append(errs, fmt.Sprintf("scenario %q: ID, Name and Run are required", s.ID))
+		}
+		if seen[s.ID] {
+			errs = append(errs, "duplicate ID "+s.ID)
+		}
+		seen[s.ID] = true
+		if s.Code != codes.Success {
+			if _, ok := codes.Lookup(s.Code); !ok {
+				errs = append(errs, fmt.Sprintf("%s: unknown code %q", s.ID, s.Code))
+			}
+		}
+		if !slices.Contains(Families(), s.Family) {
+			errs = append(errs, fmt.Sprintf("%s: unknown family %q", s.ID, s.Family))
+		}
+		if s.Level != Core && s.Level != Extended {
+			errs = append(errs, fmt.Sprintf("%s: unknown level %q", s.ID, s.Level))
+		}
+		if s.SeedRow > 0 {
+			rows[s.SeedRow]++
+		}
+	}
+	for r := 1; r <= 13; r++ {
+		if rows[r] != 1 {
+			errs = append(errs, fmt.Sprintf("seed row %d is covered by %d scenarios, want 1", r, rows[r]))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("catalogue table is invalid:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package catalogue
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/refreshconf/refreshconf/client"
+	"github.com/refreshconf/refreshconf/fixtures/codes"
+	"github.com/refreshconf/refreshconf/fixtures/profile"
+)
+
+// rotationTable holds the rotation and scope family (RFC 9700 §4.14.2,
+// RFC 6749 §6).
+func rotationTable() []*Scenario {
+	public := []Need{Feature("public_clients"), Feature("rotation")}
+	return []*Scenario{
+		{
+			ID: "ROT-01", Name: "a public client's refresh token is one-time: reuse is refused with TokenReused and revokes the family",
+			Family: FamilyRotation, Level: Core, Source: "RFC 9700 §4.14.2; NetSuite public clients",
+			Code: codes.TokenReused, Needs: append([]Need{Set(profile.SetPublicClient)}, public...),
+			Run: func(ctx context.Context, t *T) error {
+				cs, err := t.Set(profile.SetPublicClient)
+				if err != nil {
+					return err
+				}
+				rt1 := cs.RefreshToken.Value()
+				ex := t.Send(ctx, "first refresh rotates the token", RefreshRequest(cs, rt1), Succeed())
+				rt2 := ex.Field("refresh_token")
+				t.Observe(rt2 != "", "the public client's successful refresh returned no new refresh_token (rotation expected, RFC 9700 §4.14.2)")
+				t.Observe(rt2 != rt1, "the public client's successful refresh returned the same refresh_token (rotation expected)")
+				if rt2 == "" {
+					return nil
+				}
+				grace := t.Env.Profile.Stances.ReuseGrace.Std() > 0
+				reuse, family := Fail(codes.TokenReused, errsGrant...), Fail(codes.TokenRevoked, errsGrant...)
+				if grace {
+					reuse, family = Succeed(), Succeed()
+				}
+				t.Send(ctx, "the rotated-out token is presented again", RefreshRequest(cs, rt1), reuse)
+				t.Send(ctx, "the token issued by the first refresh is presented", RefreshRequest(cs, rt2), family)
+				return nil
+			},
+		},
+		{
+			ID: "ROT-02", Name: "two concurrent refreshes of one public-client token yield at most one success",
+			Family: FamilyRotation, Level: Core, Source: "RFC 9700 §4.14.2; OAuch MultiFastRefreshTest",
+			Code: codes.TokenReused, Needs: append([]Need{Set(profile.SetPublicClientRace)}, public...),
+			Run: func(ctx context.Context, t *T) error {
+				cs, err := t.Set(profile.SetPublicClientRace)
+				if err != nil {
+					return err
+				}
+				req := RefreshRequest(cs, cs.RefreshToken.Value())
+				exs := t.SendConcurrently(ctx, "concurrent refresh", []client.Request{req, req}, Expect{AnyOf: []Expect{Succeed(), Fail(codes.TokenReused, errsGrant...)}})
+				ok := 0
+				for _, ex := range exs {
+					if ex.Err == nil && ex.Status == 200 {
+						ok++
+					}
+				}
+				t.Observe(ok <= 1, "%d of 2 concurrent refreshes of one one-time refresh token succeeded; at most one may", ok)
+				return nil
+			},
+		},
+		{
+			ID: "ROT-03", Name: "a refresh asking for a narrower scope succeeds",
+			Family: FamilyRotation, Level: Core, Source: "RFC 6749 §6 (scope MAY be narrowed)",
+			Code: codes.Success, Needs: []Need{Set(primary)},
+			Run: func(ctx context.Context, t *T) error {
+				cs, err := t.Set(primary)
+				if err != nil {
+					return err
+				}
+				if len(cs.Scope) == 0 {
+					t.Observe(false, "credentials.primary.scope is empty: list the scopes granted to the primary refresh token")
+					return nil
+				}
+				t.Send(ctx, "refresh with scope "+cs.Scope[0], RefreshRequest(cs, cs.RefreshToken.Value(), client.Field{Name: "scope", Value: cs.Scope[0]}), Succeed())
+				return nil
+			},
+		},
+		{
+			ID: "ROT-04", Name: "a refresh asking for a broader scope than granted is refused with ScopeExceedsGrant",
+			Family: FamilyRotation, Level: Core, Source: "RFC 6749 §6 (MUST NOT include any scope not originally granted)",
+			Code: codes.ScopeExceedsGrant, Needs: []Need{Set(primary)},
+			Run: func(ctx context.Context, t *T) error {
+				cs, err := t.Set(primary)
+				if err != nil {
+					return err
+				}
+				scope := append([]string(nil), cs.Scope...)
+				for _, extra := range []string{"suite_analytics", "rest_webservices", "restlets", "mcp"} {
+					if !slices.Contains(scope, extra) {
+						scope = append(scope, extra)
+						break
+					}
+				}
+				want := Fail(codes.ScopeExceedsGrant, errsScopeParam...)
+				if t.Env.Profile.Stances.BroaderScope == "ignore" {
+					want = Succeed()
+				}
+				t.Send(ctx, "refresh with scope "+url.QueryEscape(strings.Join(scope, " ")), RefreshRequest(cs, cs.RefreshToken.Value(), client.Field{Name: "scope", Value: strings.Join(scope, " ")}), want)
+				return nil
+			},
+		},
+		{
+			ID: "ROT-05", Name: "a public client's token chain older than the maximum rotation time is refused with RotationTimeExceeded",
+			Family: FamilyRotation, Level: Extended, Source: "NetSuite Maximum Time For Token Rotation; RFC 9700 §4.14.2",
+			Code: codes.RotationTimeExceeded, Needs: append([]Need{Set(profile.SetRotationExceeded)}, public...),
+			Run: refreshWith(profile.SetRotationExceeded, nil, nil, Fail(codes.RotationTimeExceeded, errsGrant...)),
+		},
+		{
+			ID: "ROT-06", Name: "a confidential client's refresh token stays usable for a second refresh",
+			Family: FamilyRotation, Level: Core, Source: "NetSuite confidential clients (no rotation); RFC 6749 §6 (MAY issue a new token)",
+			Code: codes.Success, Needs: []Need{Set(secondary)},
+			Run: func(ctx context.Context, t *T) error {
+				cs, err := t.Set(secondary)
+				if err != nil {
+					return err
+				}
+				ex := t.Send(ctx, "first refresh", RefreshRequest(cs, cs.RefreshToken.Value()), Succeed())
+				next := cs.RefreshToken.Value()
+				if rt := ex.Field("refresh_token"); rt != "" {
+					next = rt // the target rotates confidential tokens too: follow the chain
+				}
+				t.Send(ctx, "second refresh", RefreshRequest(cs, next), Succeed())
+				return nil
+			},
+		},
+	}
+}

@@ -1,0 +1,92 @@
+package framework
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/refreshconf/refreshconf/client/audit"
+	"github.com/refreshconf/refreshconf/suites/catalogue"
+	"github.com/refreshconf/refreshconf/suites/report"
+)
+
+// specTimeout bounds one scenario's assertions (its audit wait included).
+const specTimeout = 3 * time.Minute
+
+// Entries returns the DescribeTable entries of family f, one per scenario,
+// labelled with its ID, code, family and level.
+func Entries(f catalogue.Family) []TableEntry {
+	var out []TableEntry
+	for _, s := range catalogue.ByFamily(f) {
+		out = append(out, Entry(s.Title(), s.ID, Label(s.Labels()...), SpecTimeout(specTimeout)))
+	}
+	return out
+}
+
+// Check asserts scenario id: every step's response shape, its audit row
+// (exact code, exactly one row, Status, columns, no secret), and the
+// scenario's invariant findings. It is the body of every catalogue table.
+func Check(ctx SpecContext, id string) {
+	s := current
+	Expect(s).NotTo(BeNil(), "the run was not set up (SynchronizedBeforeSuite failed)")
+	sc, ok := catalogue.ByID(id)
+	Expect(ok).To(BeTrue(), "unknown scenario %s", id)
+	r := s.shared.Results[id]
+	if r == nil {
+		Fail(fmt.Sprintf("%s was selected by Ginkgo but not fired: the firing filter and the spec filter disagree (use --label-filter rather than --focus to select scenarios)", id))
+		return
+	}
+	out := report.Outcome{ID: id, Findings: r.Findings, Unsupported: r.Unsupported}
+	defer func() { AddReportEntry(report.OutcomeEntry, out, ReportEntryVisibilityNever) }()
+	switch {
+	case r.Unsupported != "":
+		Skip(r.Unsupported)
+	case r.Skip != "":
+		if flags.Certify && sc.Level == catalogue.Core {
+			Fail(fmt.Sprintf("%s is a core scenario and a certification run may not skip it: %s", id, r.Skip))
+		}
+		Skip(r.Skip)
+	}
+	Expect(r.Error).To(BeEmpty(), "%s: the harness could not craft the scenario's requests", id)
+	steps, err := r.steps()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(steps).NotTo(BeEmpty(), "%s sent no request", id)
+
+	for _, st := range steps {
+		AddReportEntry("exchange: "+st.Name, st.Exchange.Transcript(), ReportEntryVisibilityFailureOrVerbose)
+		out.Steps = append(out.Steps, report.StepOutcome{Name: st.Name, Expected: st.Expect.String(), HTTPStatus: st.Exchange.Status, Error: st.Exchange.Field("error"), Marker: st.Exchange.Marker})
+	}
+	for i, st := range steps {
+		Expect(st.Exchange).To(BeOAuthResponse(st.Expect), "%s %q, step %d %q", id, sc.Name, i+1, st.Name)
+	}
+	Expect(r.Findings).To(BeEmpty(), "%s %q: invariant violated", id, sc.Name)
+
+	if s.poller == nil {
+		out.NotJudged = true
+		AddReportEntry("audit: not judged", "no audit source in the profile: the audit code was not checked", ReportEntryVisibilityAlways)
+		return
+	}
+	timeout := s.profile.Timeouts.Audit.Std()
+	for i, st := range steps {
+		rows, err := s.poller.Await(ctx, st.Exchange.Marker, timeout)
+		out.Steps[i].AuditCodes = detailList(rows)
+		Expect(err).NotTo(HaveOccurred(), "%s %q, step %d %q: expected an audit row %s for marker %s\n%s", id, sc.Name, i+1, st.Name, st.Expect, st.Exchange.Marker, st.Exchange.Summary())
+		Expect(rows).To(HaveAuditRow(st.Expect, s.redactor, st.Exchange), "%s %q, step %d %q", id, sc.Name, i+1, st.Name)
+	}
+}
+
+// detailList renders the Detail values of rows for the report ("Success"
+// for an empty Detail on a Success row).
+func detailList(rows []audit.Entry) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = r.Detail
+		if r.Detail == "" {
+			parts[i] = "(" + r.Status + ")"
+		}
+	}
+	return strings.Join(parts, ",")
+}

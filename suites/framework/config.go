@@ -1,0 +1,79 @@
+// Package framework runs the catalogue under Ginkgo: it resolves the target
+// (a profile, or the embedded reference target), fires every selected
+// scenario's requests up front, awaits the audit rows through one shared
+// poller, asserts them with custom Gomega matchers and writes the
+// conformance report. The area packages under suites/ declare the specs;
+// both `go tool ginkgo ./suites` and `refreshconf run` execute them.
+package framework
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Version is the harness version printed in reports and user agents.
+const Version = "0.1.0"
+
+// Config is the harness configuration shared by the Ginkgo suite (flags
+// after `--`) and `refreshconf run`.
+type Config struct {
+	// ProfilePath is the target's profile; empty starts the embedded
+	// reference target. Env: REFRESHCONF_PROFILE.
+	ProfilePath string
+	// ReportDir receives the reports; empty means a fresh folder under the
+	// system temporary directory. Env: REFRESHCONF_REPORT_DIR.
+	ReportDir string
+	// Certify turns every skipped core scenario into a failure.
+	Certify bool
+	// AuditLatency delays audit rows of the embedded target (for benches).
+	AuditLatency time.Duration
+	// Defects switches defects on in the embedded target (to prove the
+	// harness catches them).
+	Defects stringList
+	// Quiet suppresses the "reports written to" line.
+	Quiet bool
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// RegisterFlags binds c to fs.
+func RegisterFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.ProfilePath, "profile", os.Getenv("REFRESHCONF_PROFILE"), "profile `FILE` describing the target (default: start the embedded reference target); env REFRESHCONF_PROFILE")
+	fs.StringVar(&c.ReportDir, "report-dir", os.Getenv("REFRESHCONF_REPORT_DIR"), "`DIR` for the conformance report, JUnit and JSON (default: a new folder under the temp dir); env REFRESHCONF_REPORT_DIR")
+	fs.BoolVar(&c.Certify, "certify", false, "certification run: a skipped core scenario is a failure")
+	fs.DurationVar(&c.AuditLatency, "audit-latency", 0, "embedded target only: audit rows become visible after `DUR`")
+	fs.Var(&c.Defects, "defect", "embedded target only: switch on defect `NAME` (repeatable; see refreshconf serve --list-defects)")
+	fs.BoolVar(&c.Quiet, "quiet-report-path", false, "do not print where the reports were written")
+}
+
+// flags is the configuration bound to the process's command line; Ginkgo
+// test binaries receive it after `--`.
+var flags Config
+
+func init() { RegisterFlags(flag.CommandLine, &flags) }
+
+// SetConfig replaces the command-line configuration (used by
+// `refreshconf run`, which parses its own flags).
+func SetConfig(c Config) { flags = c }
+
+// validate checks the configuration before anything starts.
+func (c Config) validate() error {
+	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0) {
+		return fmt.Errorf("--defect and --audit-latency apply to the embedded reference target only; remove them or remove --profile %s", c.ProfilePath)
+	}
+	if c.AuditLatency < 0 {
+		return fmt.Errorf("--audit-latency %s is negative", c.AuditLatency)
+	}
+	if c.ProfilePath != "" {
+		if _, err := os.Stat(c.ProfilePath); err != nil {
+			return fmt.Errorf("--profile %s: %w (write one with `refreshconf profile init`, or omit --profile to use the embedded reference target)", c.ProfilePath, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/refreshconf/refreshconf/client"
+	"github.com/refreshconf/refreshconf/fixtures/profile"
+	"github.com/refreshconf/refreshconf/suites/catalogue"
+)
+
+// resultWire is one scenario's outcome as handed between processes.
+type resultWire struct {
+	ID string `json:"id"`
+	// Skip is why the scenario could not run (a missing fixture).
+	Skip string `json:"skip,omitempty"`
+	// Unsupported is set when the profile declares a needed extended
+	// feature unsupported.
+	Unsupported string `json:"unsupported,omitempty"`
+	// Error is a failure of the harness while crafting (not of the target).
+	Error    string     `json:"error,omitempty"`
+	Findings []string   `json:"findings,omitempty"`
+	Steps    []stepWire `json:"steps,omitempty"`
+}
+
+type stepWire struct {
+	Name     string           `json:"name"`
+	Expect   catalogue.Expect `json:"expect"`
+	Exchange json.RawMessage  `json:"exchange"`
+}
+
+// step is a stepWire with its exchange restored.
+type step struct {
+	Name     string
+	Expect   catalogue.Expect
+	Exchange *client.Exchange
+}
+
+func (r *resultWire) steps() ([]step, error) {
+	out := make([]step, 0, len(r.Steps))
+	for _, s := range r.Steps {
+		ex, err := client.UnmarshalExchange(s.Exchange)
+		if err != nil {
+			return nil, fmt.Errorf("decoding the exchange of step %q: %w", s.Name, err)
+		}
+		out = append(out, step{Name: s.Name, Expect: s.Expect, Exchange: ex})
+	}
+	return out, nil
+}
+
+// selectScenarios returns the scenarios whose labels match the Ginkgo
+// label filter (all when the filter is empty).
+func selectScenarios(filter string) ([]*catalogue.Scenario, error) {
+	if err := catalogue.Validate(); err != nil {
+		return nil, err
+	}
+	all := catalogue.All()
+	if strings.TrimSpace(filter) == "" {
+		return all, nil
+	}
+	match, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("--label-filter %q: %w", filter, err)
+	}
+	var out []*catalogue.Scenario
+	for _, s := range all {
+		if match(append(s.Labels(), areaLabels(s)...)) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// areaLabels are the labels the area containers add (none today; the
+// scenario's own labels carry its family).
+func areaLabels(*catalogue.Scenario) []string { return nil }
+
+// fire runs every scenario concurrently (the client bounds requests in
+// flight and their rate) and returns their results by ID.
+func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenario) map[string]*resultWire {
+	results := make(map[string]*resultWire, len(scenarios))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	perScenario := 4*env.Profile.Timeouts.Request.Std() + 10*time.Second
+	for _, s := range scenarios {
+		r := &resultWire{ID: s.ID}
+		results[s.ID] = r
+		if skip, unsupported := missingNeeds(env, s); skip != "" || unsupported != "" {
+			r.Skip, r.Unsupported = skip, unsupported
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sctx, cancel := context.WithTimeout(ctx, perScenario)
+			defer cancel()
+			t := catalogue.NewT(env)
+			err := runScenario(sctx, s, t)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				r.Error = env.Client.Redactor().Redact(err.Error())
+			}
+			r.Findings = t.Findings()
+			for _, st := range t.Steps() {
+				b, merr := json.Marshal(st.Exchange)
+				if merr != nil {
+					r.Error = fmt.Sprintf("encoding step %q: %v", st.Name, merr)
+					continue
+				}
+				r.Steps = append(r.Steps, stepWire{Name: st.Name, Expect: st.Expect, Exchange: b})
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// runScenario calls s.Run, turning a panic in a scenario into an error.
+func runScenario(ctx context.Context, s *catalogue.Scenario, t *catalogue.T) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("scenario %s panicked while crafting its requests: %v (a harness bug: please report it)", s.ID, p)
+		}
+	}()
+	return s.Run(ctx, t)
+}
+
+// missingNeeds says why s cannot run against env's profile: skip for a
+// missing fixture, unsupported for a feature the profile declares off.
+func missingNeeds(env *catalogue.Env, s *catalogue.Scenario) (skip, unsupported string) {
+	p := env.Profile
+	var missing []string
+	for _, n := range s.Needs {
+		switch n.Kind {
+		case catalogue.NeedSet:
+			cs, ok := p.Credentials[n.Name]
+			if !ok || cs.ClientID == "" {
+				missing = append(missing, fmt.Sprintf("credential set %q (%s): add credentials.%s to the profile or provision it", n.Name, setPurpose(n.Name), n.Name))
+			}
+		case catalogue.NeedSigningKey:
+			if env.Signer == nil {
+				missing = append(missing, "the target's signing key: add signing_key (kid, alg, private_key_pem) to the profile of a staging target that shares it")
+			}
+		case catalogue.NeedKeysURL:
+			if len(env.JWKS) == 0 {
+				missing = append(missing, "the target's public keys: set target.keys_url to its JWKS endpoint")
+			}
+		case catalogue.NeedFeature:
+			if v := featureValue(p.Features, n.Name); v != nil && !*v {
+				unsupported = fmt.Sprintf("not supported: the profile declares features.%s: false", n.Name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		skip = "missing fixture: " + strings.Join(missing, "; ")
+	}
+	if unsupported != "" && s.Level == catalogue.Core {
+		// Core features cannot be declared unsupported: report as a skip.
+		skip, unsupported = strings.TrimPrefix(skip+"; ", "; ")+unsupported+" (a core scenario: the target does not conform)", ""
+	}
+	return skip, unsupported
+}
+
+// featureValue returns the declared value of a feature (nil = undeclared,
+// which means supported).
+func featureValue(f profile.Features, name string) *bool {
+	switch name {
+	case "revocation":
+		return f.Revocation
+	case "rotation":
+		return f.Rotation
+	case "public_clients":
+		return f.PublicClients
+	case "jwt_refresh_tokens":
+		return f.JWTRefreshTokens
+	case "extended_codes":
+		return f.ExtendedCodes
+	}
+	return nil
+}
+
+// setPurpose explains a standard credential set for skip messages.
+func setPurpose(name string) string {
+	switch name {
+	case profile.SetPrimary:
+		return "a working confidential integration"
+	case profile.SetSecondary:
+		return "a second working integration"
+	case profile.SetBlocked:
+		return "an integration set to State Blocked after its token was issued"
+	case profile.SetNoAuthCodeGrant:
+		return "an integration whose Authorization Code Grant box was cleared after issuance"
+	case profile.SetScopeChanged:
+		return "an integration whose scopes changed after issuance"
+	case profile.SetScopeEmpty:
+		return "an integration whose scopes were all cleared after issuance"
+	case profile.SetRoleInactive:
+		return "a token whose role was made inactive"
+	case profile.SetEntityInactive:
+		return "a token whose entity was made inactive"
+	case profile.SetRoleDeleted:
+		return "a token whose role was deleted"
+	case profile.SetEntityDeleted:
+		return "a token whose entity was deleted"
+	case profile.SetFeatureDisabled:
+		return "a token of an account whose OAuth 2.0 feature was switched off"
+	case profile.SetPublicClient, profile.SetPublicClientRace:
+		return "a public client with one-time refresh tokens"
+	case profile.SetExpired:
+		return "an expired refresh token"
+	case profile.SetRevoked:
+		return "a refresh token revoked through RFC 7009"
+	case profile.SetRotationExceeded:
+		return "a public client whose rotation chain is older than its maximum rotation time"
+	}
+	return "a vendor-defined set"
+}

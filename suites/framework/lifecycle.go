@@ -1,0 +1,132 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/refreshconf/refreshconf/client"
+	"github.com/refreshconf/refreshconf/client/audit"
+	"github.com/refreshconf/refreshconf/fixtures/profile"
+	"github.com/refreshconf/refreshconf/suites/report"
+)
+
+// The two pieces of state a Ginkgo suite needs across nodes: what process
+// #1 started (hostState), and what every process joined (current). They are
+// set in SynchronizedBeforeSuite and cleared in SynchronizedAfterSuite.
+var (
+	hostState *host
+	current   *session
+)
+
+// session is what every process needs to assert: the resolved profile,
+// the results, the redactor and the shared audit poller.
+type session struct {
+	shared   shared
+	profile  *profile.Profile
+	redactor *client.Redactor
+	poller   *audit.Poller // nil when the profile has no audit source
+	cancel   context.CancelFunc
+}
+
+// setupTimeout bounds target start-up, provisioning and firing.
+const setupTimeout = 5 * time.Minute
+
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
+	h, err := startHost(ctx, flags, GinkgoLabelFilter())
+	if err != nil {
+		AbortSuite("refreshconf could not start the run: " + err.Error())
+	}
+	hostState = h
+	return h.shared
+}, func(ctx SpecContext, data []byte) {
+	s, err := joinSession(data)
+	if err != nil {
+		AbortSuite("refreshconf could not join the run: " + err.Error())
+	}
+	current = s
+	if GinkgoParallelProcess() == 1 {
+		AddReportEntry(report.RunEntry, s.runInfo(), ReportEntryVisibilityNever)
+	}
+}, NodeTimeout(setupTimeout))
+
+var _ = SynchronizedAfterSuite(func() {
+	if current != nil {
+		current.close()
+		current = nil
+	}
+}, func(ctx SpecContext) {
+	if hostState != nil {
+		Expect(hostState.Close(ctx)).To(Succeed(), "stopping the embedded target and listener")
+		hostState = nil
+	}
+}, NodeTimeout(30*time.Second))
+
+var _ = ReportAfterSuite("refreshconf conformance report", func(r Report) {
+	dir, err := writeReports(r, flags)
+	Expect(err).NotTo(HaveOccurred(), "writing the reports")
+	if !flags.Quiet && dir != "" {
+		fmt.Fprintf(GinkgoWriter, "refreshconf reports written to %s\n", dir)
+		fmt.Printf("\nrefreshconf: conformance report, JUnit and JSON written to %s\n", dir)
+	}
+})
+
+// joinSession builds a process's session from process #1's data.
+func joinSession(data []byte) (*session, error) {
+	var sh shared
+	if err := json.Unmarshal(data, &sh); err != nil {
+		return nil, fmt.Errorf("decoding the shared run data: %w", err)
+	}
+	dir := ""
+	if flags.ProfilePath != "" {
+		dir = filepath.Dir(flags.ProfilePath)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := profile.Parse(ctx, sh.Profile, dir, profile.LoadOptions{})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("re-reading the resolved profile: %w", err)
+	}
+	p.ApplyDefaults()
+	s := &session{shared: sh, profile: p, redactor: newRedactor(p), cancel: cancel}
+	src, err := audit.FromProfile(p)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("profile audit section: %w", err)
+	}
+	if src == nil {
+		return s, nil
+	}
+	s.poller = audit.NewPoller(src, audit.PollerOptions{
+		Contains:  sh.MarkerPrefix,
+		Interval:  p.Timeouts.AuditPoll.Std(),
+		ClockSkew: p.Timeouts.ClockSkew.Std(),
+		Start:     sh.Started,
+	})
+	resp, _ := src.(*audit.ResponseSource)
+	for _, r := range sh.Results {
+		steps, err := r.steps()
+		if err != nil {
+			continue // reported by the spec
+		}
+		for _, st := range steps {
+			if resp != nil {
+				resp.Observe(st.Exchange.Marker, st.Exchange.Status, st.Exchange.Header, st.Exchange.Body())
+			}
+			s.poller.Expect(st.Exchange.Marker)
+		}
+	}
+	s.poller.Start(ctx)
+	return s, nil
+}
+
+func (s *session) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+}

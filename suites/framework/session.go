@@ -1,0 +1,244 @@
+package framework
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/refreshconf/refreshconf/client"
+	"github.com/refreshconf/refreshconf/client/audit"
+	"github.com/refreshconf/refreshconf/fixtures/forge"
+	"github.com/refreshconf/refreshconf/fixtures/profile"
+	"github.com/refreshconf/refreshconf/fixtures/provision"
+	"github.com/refreshconf/refreshconf/fixtures/target"
+	"github.com/refreshconf/refreshconf/suites/catalogue"
+)
+
+// host is what process #1 owns for the whole run: the embedded target (if
+// any), the attacker listener and the fired results.
+type host struct {
+	running  *target.Running
+	listener *forge.Listener
+	shared   []byte
+}
+
+// Close stops what the host started.
+func (h *host) Close(ctx context.Context) error {
+	var errs []error
+	if h.listener != nil {
+		errs = append(errs, h.listener.Close())
+	}
+	if h.running != nil {
+		errs = append(errs, h.running.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// shared is what process #1 hands every process: the resolved profile, the
+// run's identity and every scenario's result (redacted exchanges only).
+type shared struct {
+	RunID        string                 `json:"run_id"`
+	MarkerPrefix string                 `json:"marker_prefix"`
+	Started      time.Time              `json:"started"`
+	Embedded     bool                   `json:"embedded"`
+	Defects      []string               `json:"defects,omitempty"`
+	Profile      []byte                 `json:"profile"` // YAML; secrets as their sources
+	Results      map[string]*resultWire `json:"results"`
+	FireTime     time.Duration          `json:"fire_time"`
+	Selected     int                    `json:"selected"`
+	ProfileErr   string                 `json:"profile_error,omitempty"`
+}
+
+// startHost resolves the target, builds the environment and fires every
+// scenario selected by labelFilter. It runs once, on process #1.
+func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	h := &host{}
+	p, running, err := resolveProfile(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.running = running
+	ok := false
+	defer func() {
+		if !ok {
+			_ = h.Close(context.Background())
+		}
+	}()
+
+	runID, err := newRunID()
+	if err != nil {
+		return nil, err
+	}
+	env, listener, err := newEnv(ctx, p, runID)
+	if err != nil {
+		return nil, err
+	}
+	h.listener = listener
+
+	selected, err := selectScenarios(labelFilter)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	results := fire(ctx, env, selected)
+	sh := shared{
+		RunID: runID, MarkerPrefix: env.Client.MarkerPrefix(), Started: started, Embedded: running != nil, Defects: cfg.Defects,
+		Results: results, FireTime: time.Since(started), Selected: len(selected),
+	}
+	if sh.Profile, err = p.Marshal(); err != nil {
+		return nil, fmt.Errorf("serialising the resolved profile: %w", err)
+	}
+	if h.shared, err = json.Marshal(sh); err != nil {
+		return nil, fmt.Errorf("serialising the results: %w", err)
+	}
+	ok = true
+	return h, nil
+}
+
+// resolveProfile loads the profile (running its provisioner) or starts and
+// provisions the embedded reference target.
+func resolveProfile(ctx context.Context, cfg Config) (*profile.Profile, *target.Running, error) {
+	if cfg.ProfilePath != "" {
+		p, err := profile.Load(ctx, cfg.ProfilePath, profile.LoadOptions{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("loading the profile: %w", err)
+		}
+		if p.Provision != nil {
+			if err := provision.Run(ctx, p); err != nil {
+				return nil, nil, fmt.Errorf("provisioning credential sets for profile %s: %w", cfg.ProfilePath, err)
+			}
+		}
+		p.ApplyDefaults()
+		return p, nil, nil
+	}
+	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects}, "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
+	}
+	p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), provision.ReferenceOptions{})
+	if err != nil {
+		_ = running.Shutdown(context.Background())
+		return nil, nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
+	}
+	if cfg.AuditLatency > 0 && p.Timeouts.Audit.Std() < 2*cfg.AuditLatency+5*time.Second {
+		p.Timeouts.Audit = profile.D(2*cfg.AuditLatency + 5*time.Second)
+	}
+	p.ApplyDefaults()
+	return p, running, nil
+}
+
+// newEnv builds the client, forge keys and listener for process #1.
+func newEnv(ctx context.Context, p *profile.Profile, runID string) (*catalogue.Env, *forge.Listener, error) {
+	c, err := newClient(p, runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := forge.NewAttackerKeys()
+	if err != nil {
+		return nil, nil, fmt.Errorf("generating attacker keys: %w", err)
+	}
+	listener, err := forge.StartListener(ctx, keys.RSA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the loopback jku/x5u listener: %w", err)
+	}
+	env := &catalogue.Env{Profile: p, Client: c, Attacker: keys, Listener: listener, Now: time.Now}
+	if p.SigningKey != nil && !p.SigningKey.PrivateKeyPEM.IsZero() {
+		if env.Signer, err = forge.NewSigner(p.SigningKey); err != nil {
+			_ = listener.Close()
+			return nil, nil, fmt.Errorf("profile signing_key: %w", err)
+		}
+	}
+	if p.Target.KeysURL != "" {
+		if env.JWKS, err = fetchJWKS(ctx, p); err != nil {
+			_ = listener.Close()
+			return nil, nil, err
+		}
+	}
+	return env, listener, nil
+}
+
+// newClient builds the token-endpoint client for p with every secret of p
+// registered for redaction.
+func newClient(p *profile.Profile, runID string) (*client.Client, error) {
+	red := newRedactor(p)
+	c, err := client.New(client.Config{
+		TokenURL:          p.Target.TokenURL,
+		UserAgent:         p.UserAgent,
+		Version:           Version,
+		RunID:             runID,
+		ConnectTimeout:    p.Timeouts.Connect.Std(),
+		RequestTimeout:    p.Timeouts.Request.Std(),
+		MaxBodyBytes:      p.Limits.MaxBodyBytes,
+		RequestsPerSecond: p.Limits.RequestsPerSecond,
+		Concurrency:       p.Limits.Concurrency,
+		CAFile:            p.TLS.CAFile,
+		Insecure:          p.TLS.Insecure,
+		Redactor:          red,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("configuring the token-endpoint client: %w", err)
+	}
+	return c, nil
+}
+
+// newRedactor registers every secret of the profile, plus the harness's
+// own canary values, for redaction.
+func newRedactor(p *profile.Profile) *client.Redactor {
+	r := client.NewRedactor()
+	for name, cs := range p.Credentials {
+		r.Add(name+".client_secret", cs.ClientSecret.Value())
+		r.Add(name+".refresh_token", cs.RefreshToken.Value())
+		r.Add(name+".access_token", cs.AccessToken.Value())
+	}
+	if p.SigningKey != nil {
+		r.Add("signing_key", p.SigningKey.PrivateKeyPEM.Value())
+	}
+	for h, v := range p.Audit.Headers {
+		r.Add("audit.headers."+h, v.Value())
+	}
+	if p.Provision != nil {
+		r.Add("provision.admin_token", p.Provision.AdminToken.Value())
+	}
+	r.Add("canary.wrong_secret", catalogue.CanaryWrongSecret)
+	return r
+}
+
+// fetchJWKS reads the target's key set (bounded in time and size).
+func fetchJWKS(ctx context.Context, p *profile.Profile) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.Timeouts.Request.Std())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Target.KeysURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("target.keys_url %q: %w", p.Target.KeysURL, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching target.keys_url: %w (check the URL, or remove keys_url to skip the key-confusion scenarios)", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading target.keys_url: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("target.keys_url answered HTTP %d, want 200 with a JWKS", resp.StatusCode)
+	}
+	return body, nil
+}
+
+func newRunID() (string, error) {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating a run ID: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

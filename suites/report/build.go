@@ -1,0 +1,210 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Result values, per family and overall.
+const (
+	Success = "success"
+	Partial = "partial"
+	Failure = "failure"
+)
+
+// Conformance is the conformance report of one run.
+type Conformance struct {
+	APIVersion string    `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string    `json:"kind" yaml:"kind"`
+	Date       time.Time `json:"date" yaml:"date"`
+	Duration   string    `json:"duration" yaml:"duration"`
+	Run        RunInfo   `json:"run" yaml:"run"`
+	// Result is success, partial (something was not tested) or failure.
+	Result   string         `json:"result" yaml:"result"`
+	Summary  Counts         `json:"summary" yaml:"summary"`
+	Families []FamilyResult `json:"families" yaml:"families"`
+	// Failed, Skipped and Unsupported list scenarios by ID.
+	Failed      []ScenarioResult `json:"failed,omitempty" yaml:"failed,omitempty"`
+	Skipped     []ScenarioResult `json:"skipped,omitempty" yaml:"skipped,omitempty"`
+	Unsupported []ScenarioResult `json:"unsupported,omitempty" yaml:"unsupported,omitempty"`
+	NotJudged   []ScenarioResult `json:"not_judged,omitempty" yaml:"not_judged,omitempty"`
+	// HarnessErrors are failures of the run itself (set-up, reports).
+	HarnessErrors []string `json:"harness_errors,omitempty" yaml:"harness_errors,omitempty"`
+}
+
+// Counts counts scenarios by outcome.
+type Counts struct {
+	Total       int `json:"total" yaml:"total"`
+	Passed      int `json:"passed" yaml:"passed"`
+	Failed      int `json:"failed" yaml:"failed"`
+	Skipped     int `json:"skipped" yaml:"skipped"`
+	Unsupported int `json:"unsupported" yaml:"unsupported"`
+	NotJudged   int `json:"not_judged" yaml:"not_judged"`
+}
+
+// FamilyResult is one family's result.
+type FamilyResult struct {
+	Family   string `json:"family" yaml:"family"`
+	Result   string `json:"result" yaml:"result"`
+	Core     Counts `json:"core" yaml:"core"`
+	Extended Counts `json:"extended" yaml:"extended"`
+}
+
+// ScenarioResult is one scenario's entry in the report.
+type ScenarioResult struct {
+	ID     string        `json:"id" yaml:"id"`
+	Name   string        `json:"name" yaml:"name"`
+	Family string        `json:"family" yaml:"family"`
+	Level  string        `json:"level" yaml:"level"`
+	Code   string        `json:"code" yaml:"code"`
+	State  string        `json:"state" yaml:"state"`
+	Reason string        `json:"reason,omitempty" yaml:"reason,omitempty"`
+	Steps  []StepOutcome `json:"steps,omitempty" yaml:"steps,omitempty"`
+	// Transcript is the redacted exchange(s), for failures.
+	Transcript string `json:"transcript,omitempty" yaml:"transcript,omitempty"`
+}
+
+// Build derives the conformance report from a Ginkgo report.
+func Build(r types.Report) *Conformance {
+	c := &Conformance{
+		APIVersion: "refreshconf.dev/v1", Kind: "ConformanceReport",
+		Date: r.StartTime.UTC(), Duration: r.RunTime.Round(time.Millisecond).String(),
+	}
+	fams := map[string]*FamilyResult{}
+	var order []string
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			if sr.State.Is(types.SpecStateFailureStates) {
+				c.HarnessErrors = append(c.HarnessErrors, fmt.Sprintf("%s: %s", sr.LeafNodeType, sr.Failure.Message))
+			}
+			for _, e := range sr.ReportEntries {
+				if e.Name == RunEntry {
+					_ = json.Unmarshal([]byte(e.Value.AsJSON), &c.Run)
+				}
+			}
+			continue
+		}
+		labels := sr.Labels()
+		id, fam, level, code := label(labels, "id:"), label(labels, "family:"), label(labels, "level:"), label(labels, "code:")
+		if id == "" {
+			continue // not a catalogue scenario
+		}
+		f := fams[fam]
+		if f == nil {
+			f = &FamilyResult{Family: fam}
+			fams[fam] = f
+			order = append(order, fam)
+		}
+		counts := &f.Core
+		if level == "extended" {
+			counts = &f.Extended
+		}
+		sc := ScenarioResult{ID: id, Name: strings.TrimPrefix(sr.LeafNodeText, id+" "), Family: fam, Level: level, Code: code, State: sr.State.String()}
+		var out Outcome
+		for _, e := range sr.ReportEntries {
+			switch {
+			case e.Name == OutcomeEntry:
+				_ = json.Unmarshal([]byte(e.Value.AsJSON), &out)
+			case strings.HasPrefix(e.Name, "exchange: "):
+				sc.Transcript += "### " + strings.TrimPrefix(e.Name, "exchange: ") + "\n" + e.StringRepresentation() + "\n"
+			}
+		}
+		sc.Steps = out.Steps
+		counts.Total++
+		c.Summary.Total++
+		switch {
+		case sr.State == types.SpecStatePassed && out.NotJudged:
+			counts.NotJudged++
+			c.Summary.NotJudged++
+			sc.Reason = "audit code not judged: no audit source"
+			sc.Transcript = ""
+			c.NotJudged = append(c.NotJudged, sc)
+		case sr.State == types.SpecStatePassed:
+			counts.Passed++
+			c.Summary.Passed++
+		case sr.State == types.SpecStateSkipped && out.Unsupported != "":
+			counts.Unsupported++
+			c.Summary.Unsupported++
+			sc.Reason, sc.Transcript = out.Unsupported, ""
+			c.Unsupported = append(c.Unsupported, sc)
+		case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
+			counts.Skipped++
+			c.Summary.Skipped++
+			sc.Reason, sc.Transcript = sr.Failure.Message, ""
+			c.Skipped = append(c.Skipped, sc)
+		default:
+			counts.Failed++
+			c.Summary.Failed++
+			sc.Reason = sr.Failure.Message
+			c.Failed = append(c.Failed, sc)
+		}
+	}
+	c.Result = Success
+	for _, name := range familyOrder(order) {
+		f := fams[name]
+		f.Result = familyResult(f)
+		c.Families = append(c.Families, *f)
+		c.Result = worst(c.Result, f.Result)
+	}
+	if len(c.HarnessErrors) > 0 || c.Summary.Total == 0 {
+		c.Result = Failure
+	}
+	for _, l := range [][]ScenarioResult{c.Failed, c.Skipped, c.Unsupported, c.NotJudged} {
+		sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
+	}
+	return c
+}
+
+// familyResult: failure if anything failed; partial if anything was
+// skipped or not judged; success otherwise. Unsupported extended
+// scenarios do not count against a family.
+func familyResult(f *FamilyResult) string {
+	switch {
+	case f.Core.Failed+f.Extended.Failed > 0:
+		return Failure
+	case f.Core.Skipped+f.Extended.Skipped+f.Core.NotJudged+f.Extended.NotJudged > 0:
+		return Partial
+	}
+	return Success
+}
+
+func worst(a, b string) string {
+	rank := map[string]int{Success: 0, Partial: 1, Failure: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+// canonical family order (matches catalogue.Families).
+var families = []string{"seed", "variant", "extended", "token", "request", "rotation", "audit"}
+
+func familyOrder(seen []string) []string {
+	out := make([]string, 0, len(seen))
+	for _, f := range families {
+		if slices.Contains(seen, f) {
+			out = append(out, f)
+		}
+	}
+	for _, f := range seen {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func label(labels []string, prefix string) string {
+	for _, l := range labels {
+		if strings.HasPrefix(l, prefix) {
+			return strings.TrimPrefix(l, prefix)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,231 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"strings"
+	ttemplate "text/template"
+
+	"github.com/goccy/go-yaml"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// File names written by WriteAll.
+const (
+	FileYAML     = "conformance-report.yaml"
+	FileMarkdown = "conformance-report.md"
+	FileHTML     = "conformance-report.html"
+	FileJUnit    = "junit.xml"
+	FileJSON     = "report.json"
+)
+
+// WriteAll writes the conformance report (YAML, Markdown, HTML), JUnit and
+// the Ginkgo JSON report of r into dir (created if needed). withGinkgo
+// false skips JUnit and JSON (when re-rendering from a JSON report).
+func WriteAll(dir string, r types.Report, withGinkgo bool) (*Conformance, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the report folder: %w", err)
+	}
+	c := Build(r)
+	y, err := c.YAML()
+	if err != nil {
+		return nil, err
+	}
+	md, err := c.Markdown()
+	if err != nil {
+		return nil, err
+	}
+	html, err := c.HTML()
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range map[string][]byte{FileYAML: y, FileMarkdown: md, FileHTML: html} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	if withGinkgo {
+		if err := reporters.GenerateJUnitReportWithConfig(r, filepath.Join(dir, FileJUnit), reporters.JunitReportConfig{OmitLeafNodeType: true, OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped}); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", FileJUnit, err)
+		}
+		if err := reporters.GenerateJSONReport(r, filepath.Join(dir, FileJSON)); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", FileJSON, err)
+		}
+	}
+	return c, nil
+}
+
+// YAML renders the report as YAML.
+func (c *Conformance) YAML() ([]byte, error) {
+	b, err := yaml.MarshalWithOptions(c, yaml.UseLiteralStyleIfMultiline(true))
+	if err != nil {
+		return nil, fmt.Errorf("rendering the YAML report: %w", err)
+	}
+	return b, nil
+}
+
+var funcs = map[string]any{
+	"upper": strings.ToUpper,
+	"join":  strings.Join,
+	"firstLine": func(s string) string {
+		s = strings.TrimSpace(s)
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			return s[:i]
+		}
+		return s
+	},
+	"cell": func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") },
+}
+
+const mdTemplate = `# refreshconf conformance report: {{.Run.Target}}
+
+**Result: {{upper .Result}}** · {{.Summary.Passed}} passed, {{.Summary.Failed}} failed, {{.Summary.Skipped}} skipped, {{.Summary.Unsupported}} not supported, {{.Summary.NotJudged}} not judged (of {{.Summary.Total}})
+{{- if .Run.Stances}}
+
+Non-default stances: {{join .Run.Stances "; "}}
+{{- end}}
+{{- if eq .Run.AuditSource "none"}}
+
+**No audit source: audit codes were not judged.**
+{{- end}}
+
+| | |
+|---|---|
+| Target | {{.Run.Target}} ({{.Run.TokenURL}}) |
+| Implementation | {{.Run.Implementation.Organization}} {{.Run.Implementation.Project}} {{.Run.Implementation.Version}} |
+| Mode | {{.Run.Mode}}{{if .Run.Certify}}, certification{{end}}{{if .Run.Defects}}, defects: {{join .Run.Defects ", "}}{{end}} |
+| Audit source | {{.Run.AuditSource}} |
+| Harness | refreshconf {{.Run.HarnessVersion}}, run {{.Run.RunID}} |
+| Date | {{.Date.Format "2006-01-02 15:04:05 MST"}}, duration {{.Duration}} |
+
+## Families
+
+| Family | Result | Core passed/failed/skipped | Extended passed/failed/skipped/unsupported |
+|---|---|---|---|
+{{- range .Families}}
+| {{.Family}} | {{.Result}} | {{.Core.Passed}}/{{.Core.Failed}}/{{.Core.Skipped}} | {{.Extended.Passed}}/{{.Extended.Failed}}/{{.Extended.Skipped}}/{{.Extended.Unsupported}} |
+{{- end}}
+{{if .HarnessErrors}}
+## Harness errors
+{{range .HarnessErrors}}
+- {{cell .}}
+{{- end}}
+{{end}}
+{{- if .Failed}}
+## Failed scenarios
+
+| ID | Scenario | Expected | Actual |
+|---|---|---|---|
+{{- range .Failed}}
+| {{.ID}} | {{cell .Name}} | {{range .Steps}}{{cell .Expected}}<br>{{end}} | {{range .Steps}}HTTP {{.HTTPStatus}} {{.Error}}, audit {{.AuditCodes}}<br>{{end}} |
+{{- end}}
+{{range .Failed}}
+### {{.ID}} {{.Name}}
+
+` + "```" + `
+{{.Reason}}
+` + "```" + `
+{{- end}}
+{{end}}
+{{- if .Skipped}}
+## Skipped scenarios
+
+| ID | Level | Reason |
+|---|---|---|
+{{- range .Skipped}}
+| {{.ID}} | {{.Level}} | {{cell .Reason}} |
+{{- end}}
+{{end}}
+{{- if .Unsupported}}
+## Not supported (declared by the profile)
+
+| ID | Reason |
+|---|---|
+{{- range .Unsupported}}
+| {{.ID}} | {{cell .Reason}} |
+{{- end}}
+{{end}}
+{{- if .NotJudged}}
+## Not judged
+
+{{range .NotJudged}}{{.ID}} {{end}}
+{{end}}`
+
+// Markdown renders the report as Markdown.
+func (c *Conformance) Markdown() ([]byte, error) {
+	t, err := ttemplate.New("md").Funcs(funcs).Parse(mdTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the Markdown template: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, c); err != nil {
+		return nil, fmt.Errorf("rendering the Markdown report: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+const htmlTemplate = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>refreshconf conformance report: {{.Run.Target}}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#1b1f24;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;margin:.6em 0}th,td{border:1px solid #d0d7de;padding:.35em .6em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}.badge{display:inline-block;padding:.15em .7em;border-radius:1em;font-weight:600;color:#fff}
+.success{background:#1a7f37}.partial{background:#9a6700}.failure{background:#cf222e}
+pre{background:#f6f8fa;padding:.8em;overflow:auto;white-space:pre-wrap;font-size:12px}
+details{margin:.4em 0}summary{cursor:pointer;font-weight:600}.muted{color:#57606a}
+</style></head><body>
+<h1>refreshconf conformance report: {{.Run.Target}}</h1>
+<p><span class="badge {{.Result}}">{{upper .Result}}</span>
+ {{.Summary.Passed}} passed · {{.Summary.Failed}} failed · {{.Summary.Skipped}} skipped · {{.Summary.Unsupported}} not supported · {{.Summary.NotJudged}} not judged (of {{.Summary.Total}})</p>
+{{if eq .Run.AuditSource "none"}}<p><strong>No audit source: audit codes were not judged.</strong></p>{{end}}
+{{if .Run.Stances}}<p>Non-default stances: {{join .Run.Stances "; "}}</p>{{end}}
+<table>
+<tr><th>Target</th><td>{{.Run.Target}} <span class="muted">{{.Run.TokenURL}}</span></td></tr>
+<tr><th>Implementation</th><td>{{.Run.Implementation.Organization}} {{.Run.Implementation.Project}} {{.Run.Implementation.Version}}</td></tr>
+<tr><th>Mode</th><td>{{.Run.Mode}}{{if .Run.Certify}}, certification{{end}}{{if .Run.Defects}}, defects: {{join .Run.Defects ", "}}{{end}}</td></tr>
+<tr><th>Audit source</th><td>{{.Run.AuditSource}}</td></tr>
+<tr><th>Harness</th><td>refreshconf {{.Run.HarnessVersion}}, run {{.Run.RunID}}</td></tr>
+<tr><th>Date</th><td>{{.Date.Format "2006-01-02 15:04:05 MST"}}, duration {{.Duration}}</td></tr>
+</table>
+<h2>Families</h2>
+<table><tr><th>Family</th><th>Result</th><th>Core passed / failed / skipped</th><th>Extended passed / failed / skipped / not supported</th></tr>
+{{range .Families}}<tr><td>{{.Family}}</td><td><span class="badge {{.Result}}">{{.Result}}</span></td><td>{{.Core.Passed}} / {{.Core.Failed}} / {{.Core.Skipped}}</td><td>{{.Extended.Passed}} / {{.Extended.Failed}} / {{.Extended.Skipped}} / {{.Extended.Unsupported}}</td></tr>
+{{end}}</table>
+{{if .HarnessErrors}}<h2>Harness errors</h2>{{range .HarnessErrors}}<pre>{{.}}</pre>{{end}}{{end}}
+{{if .Failed}}<h2>Failed scenarios</h2>
+<table><tr><th>ID</th><th>Scenario</th><th>Expected</th><th>Actual</th></tr>
+{{range .Failed}}<tr><td>{{.ID}}</td><td>{{.Name}}</td><td>{{range .Steps}}{{.Expected}}<br>{{end}}</td><td>{{range .Steps}}HTTP {{.HTTPStatus}} {{.Error}}, audit {{.AuditCodes}}<br>{{end}}</td></tr>
+{{end}}</table>
+{{range .Failed}}<details><summary>{{.ID}} {{.Name}}</summary><pre>{{.Reason}}</pre>{{if .Transcript}}<pre>{{.Transcript}}</pre>{{end}}</details>
+{{end}}{{end}}
+{{if .Skipped}}<h2>Skipped scenarios</h2>
+<table><tr><th>ID</th><th>Level</th><th>Reason</th></tr>
+{{range .Skipped}}<tr><td>{{.ID}}</td><td>{{.Level}}</td><td>{{.Reason}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Unsupported}}<h2>Not supported (declared by the profile)</h2>
+<table><tr><th>ID</th><th>Reason</th></tr>
+{{range .Unsupported}}<tr><td>{{.ID}}</td><td>{{.Reason}}</td></tr>
+{{end}}</table>{{end}}
+{{if .NotJudged}}<h2>Not judged</h2><p>{{range .NotJudged}}{{.ID}} {{end}}</p>{{end}}
+<h2>Profile (redacted)</h2><pre>{{.Run.Profile}}</pre>
+</body></html>
+`
+
+// HTML renders the report as one self-contained HTML page.
+func (c *Conformance) HTML() ([]byte, error) {
+	t, err := template.New("html").Funcs(funcs).Parse(htmlTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the HTML template: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, c); err != nil {
+		return nil, fmt.Errorf("rendering the HTML report: %w", err)
+	}
+	return b.Bytes(), nil
+}
