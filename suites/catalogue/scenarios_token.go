@@ -120,16 +120,16 @@ func tokenTable() []*Scenario {
 			}), nil, sig),
 		},
 		{
-			ID: "TOK-13", Name: "a refresh token whose jku points at an attacker JWKS is refused and the jku is never fetched",
-			Family: FamilyToken, Level: Core, Source: "RFC 8725 §3.10; jwt_tool -X s",
-			Code: codes.InvalidSignature, Needs: []Need{Set(primary), jwt},
-			Run: headerURLRun("/jwks.json", forge.JKU),
+			ID: "TOK-13", Name: "a refresh token whose jku points at an attacker JWKS is refused with MissingKey and the jku is never fetched",
+			Family: FamilyToken, Level: Extended, Source: "RFC 8725 §3.10; jwt_tool -X s",
+			Code: codes.MissingKey, Needs: []Need{Set(primary), jwt, Feature("extended_codes")},
+			Run: headerURLRun(forge.JWKSPath, forge.JKU),
 		},
 		{
-			ID: "TOK-14", Name: "a refresh token whose x5u points at an attacker certificate is refused and the x5u is never fetched",
-			Family: FamilyToken, Level: Core, Source: "RFC 8725 §3.10",
-			Code: codes.InvalidSignature, Needs: []Need{Set(primary), jwt},
-			Run: headerURLRun("/cert.pem", forge.X5U),
+			ID: "TOK-14", Name: "a refresh token whose x5u points at an attacker certificate is refused with MissingKey and the x5u is never fetched",
+			Family: FamilyToken, Level: Extended, Source: "RFC 8725 §3.10",
+			Code: codes.MissingKey, Needs: []Need{Set(primary), jwt, Feature("extended_codes")},
+			Run: headerURLRun(forge.CertPath, forge.X5U),
 		},
 		{
 			ID: "TOK-15", Name: "a refresh token carrying a self-signed x5c chain is refused with InvalidSignature",
@@ -241,7 +241,19 @@ func tokenTable() []*Scenario {
 			ID: "TOK-29", Name: "a refresh token whose header is not JSON is refused with MalformedToken",
 			Family: FamilyToken, Level: Extended, Source: "jwt-hack malformed encodings",
 			Code: codes.MalformedToken, Needs: []Need{Set(primary), jwt},
-			Run: refreshWith(primary, mutate(forge.GarbageHeader), nil, Fail(codes.MalformedToken, errsGrant...)),
+			Run: refreshWith(primary, malformed("header-not-json"), nil, Fail(codes.MalformedToken, errsGrant...)),
+		},
+		{
+			ID: "TOK-30", Name: "a refresh token with only two segments is refused with MalformedToken",
+			Family: FamilyToken, Level: Extended, Source: "jwt-hack malformed encodings",
+			Code: codes.MalformedToken, Needs: []Need{Set(primary), jwt},
+			Run: refreshWith(primary, malformed("two-segments"), nil, Fail(codes.MalformedToken, errsGrant...)),
+		},
+		{
+			ID: "TOK-31", Name: "a refresh token whose payload is a JSON array is refused with MalformedToken",
+			Family: FamilyToken, Level: Extended, Source: "jwt-hack malformed encodings",
+			Code: codes.MalformedToken, Needs: []Need{Set(primary), jwt},
+			Run: refreshWith(primary, malformed("payload-json-array"), nil, Fail(codes.MalformedToken, errsGrant...)),
 		},
 	}
 }
@@ -265,7 +277,8 @@ func headerURLRun(path string, build func(raw, url string, k *rsa.PrivateKey) (s
 			return fmt.Errorf("crafting the token: %w", err)
 		}
 		before := countHits(t.Env.Listener.Hits(), path)
-		t.Send(ctx, "refresh", RefreshRequest(cs, tok), Fail(codes.InvalidSignature, errsGrant...))
+		// The attacker key's kid is unknown to the target: MissingKey.
+		t.Send(ctx, "refresh", RefreshRequest(cs, tok), Fail(codes.MissingKey, errsGrant...))
 		after := countHits(t.Env.Listener.Hits(), path)
 		t.Observe(after == before, "the target fetched the attacker URL %s %d time(s) while validating the token (RFC 8725 §3.10: never dereference jku/x5u)", url, after-before)
 		return nil
@@ -280,4 +293,21 @@ func countHits(hits []forge.Hit, path string) int {
 		}
 	}
 	return n
+}
+
+// malformed derives the named malformed variant of the set's refresh token
+// (forge.MalformedVariants).
+func malformed(name string) func(*T, profile.CredentialSet) (string, error) {
+	return mutate(func(raw string) (string, error) {
+		vs, err := forge.MalformedVariants(raw)
+		if err != nil {
+			return "", err
+		}
+		for _, v := range vs {
+			if v.Name == name {
+				return v.Token, nil
+			}
+		}
+		return "", fmt.Errorf("the forge has no malformed variant %q", name)
+	})
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/refreshconf/refreshconf/client"
-	"github.com/refreshconf/refreshconf/client/audit"
 	"github.com/refreshconf/refreshconf/fixtures/forge"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/fixtures/provision"

@@ -85,7 +85,7 @@ func Build(r types.Report) *Conformance {
 			}
 			for _, e := range sr.ReportEntries {
 				if e.Name == RunEntry {
-					_ = json.Unmarshal([]byte(e.Value.AsJSON), &c.Run)
+					_ = json.Unmarshal(entryJSON(e), &c.Run)
 				}
 			}
 			continue
@@ -110,7 +110,7 @@ func Build(r types.Report) *Conformance {
 		for _, e := range sr.ReportEntries {
 			switch {
 			case e.Name == OutcomeEntry:
-				_ = json.Unmarshal([]byte(e.Value.AsJSON), &out)
+				_ = json.Unmarshal(entryJSON(e), &out)
 			case strings.HasPrefix(e.Name, "exchange: "):
 				sc.Transcript += "### " + strings.TrimPrefix(e.Name, "exchange: ") + "\n" + e.StringRepresentation() + "\n"
 			}
@@ -207,4 +207,17 @@ func label(labels []string, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// entryJSON returns a report entry's value as JSON: AsJSON once the report
+// was serialised, the raw value while still in process.
+func entryJSON(e types.ReportEntry) []byte {
+	if e.Value.AsJSON != "" {
+		return []byte(e.Value.AsJSON)
+	}
+	b, err := json.Marshal(e.Value.GetRawValue())
+	if err != nil {
+		return nil
+	}
+	return b
 }
