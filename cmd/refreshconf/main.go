@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,18 @@ func execute(ctx context.Context, args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	var ee exitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(os.Stderr, "refreshconf:", err)
+	}
+	return code
+}
+
+// exitCode maps a command's error to the exit status: 0 none, the code of
+// an exitError, 2 a usage error (including cobra's own argument and
+// command errors), 1 anything else.
+func exitCode(err error) int {
 	if err == nil {
 		return 0
 	}
@@ -40,10 +53,15 @@ func execute(ctx context.Context, args []string) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "refreshconf:", err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least"} {
+		if strings.HasPrefix(msg, p) {
+			return 2
+		}
 	}
 	return 1
 }
@@ -58,6 +76,6 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see --help)", err)}
 	})
-	root.AddCommand(newRunCmd(), newServeCmd(), newCatalogueCmd(), newProfileCmd(), newReportCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newServeCmd(), newCatalogueCmd(), newProfileCmd(), newReportCmd(), newVersionCmd(), newFuzzCmd(), newBenchCmd())
 	return root
 }
