@@ -30,6 +30,9 @@ type Config struct {
 	Certify bool
 	// AuditLatency delays audit rows of the embedded target (for benches).
 	AuditLatency time.Duration
+	// AuditTimeout overrides the embedded target's audit wait (the
+	// profile's timeouts.audit for a real target).
+	AuditTimeout time.Duration
 	// Defects switches defects on in the embedded target (to prove the
 	// harness catches them).
 	Defects stringList
@@ -48,6 +51,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.ReportDir, "report-dir", os.Getenv("REFRESHCONF_REPORT_DIR"), "`DIR` for the conformance report, JUnit and JSON (default: a new folder under the temp dir); env REFRESHCONF_REPORT_DIR")
 	fs.BoolVar(&c.Certify, "certify", false, "certification run: a skipped core scenario is a failure")
 	fs.DurationVar(&c.AuditLatency, "audit-latency", 0, "embedded target only: audit rows become visible after `DUR`")
+	fs.DurationVar(&c.AuditTimeout, "audit-timeout", 0, "embedded target only: wait at most `DUR` for the run's audit rows (default 30s, or 2x the audit latency + 5s)")
 	fs.Var(&c.Defects, "defect", "embedded target only: switch on defect `NAME` (repeatable; see refreshconf serve --list-defects)")
 	fs.BoolVar(&c.Quiet, "quiet-report-path", false, "do not print where the reports were written")
 }
@@ -64,11 +68,11 @@ func SetConfig(c Config) { flags = c }
 
 // validate checks the configuration before anything starts.
 func (c Config) validate() error {
-	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0) {
-		return fmt.Errorf("--defect and --audit-latency apply to the embedded reference target only; remove them or remove --profile %s", c.ProfilePath)
+	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0 || c.AuditTimeout != 0) {
+		return fmt.Errorf("--defect, --audit-latency and --audit-timeout apply to the embedded reference target only (a profile sets timeouts.audit); remove them or remove --profile %s", c.ProfilePath)
 	}
-	if c.AuditLatency < 0 {
-		return fmt.Errorf("--audit-latency %s is negative", c.AuditLatency)
+	if c.AuditLatency < 0 || c.AuditTimeout < 0 {
+		return fmt.Errorf("--audit-latency %s / --audit-timeout %s: durations must not be negative", c.AuditLatency, c.AuditTimeout)
 	}
 	if c.ProfilePath != "" {
 		if _, err := os.Stat(c.ProfilePath); err != nil {

@@ -131,6 +131,9 @@ func resolveProfile(ctx context.Context, cfg Config) (*profile.Profile, *target.
 	if cfg.AuditLatency > 0 && p.Timeouts.Audit.Std() < 2*cfg.AuditLatency+5*time.Second {
 		p.Timeouts.Audit = profile.D(2*cfg.AuditLatency + 5*time.Second)
 	}
+	if cfg.AuditTimeout > 0 {
+		p.Timeouts.Audit = profile.D(cfg.AuditTimeout)
+	}
 	p.ApplyDefaults()
 	return p, running, nil
 }
