@@ -24,7 +24,7 @@ var errorChars = regexp.MustCompile(`^[\x20-\x21\x23-\x5B\x5D-\x7E]+$`)
 
 // redactionMark matches what the redactor leaves where a secret or token
 // was: its presence in a redacted body means the body held one.
-var redactionMark = regexp.MustCompile(`<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>`)
+var redactionMark = regexp.MustCompile(`<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
 
 // BeOAuthResponse matches a *client.Exchange whose response is what want
 // requires: a 200 token response (RFC 6749 §5.1) for a success, otherwise
@@ -149,6 +149,11 @@ func responseProblems(ex *client.Exchange, want catalogue.Expect) []string {
 		return p // accepted: the body is a token response, not an error body
 	}
 	if m := redactionMark.FindAllString(string(ex.Body()), 3); len(m) > 0 {
+		for i := range m {
+			if strings.HasPrefix(m[i], "eyJ") {
+				m[i] = "a compact JWS"
+			}
+		}
 		p = append(p, fmt.Sprintf("the error body contains a token or secret (%s)", strings.Join(m, ", ")))
 	}
 	for _, f := range []string{"access_token", "refresh_token"} {
