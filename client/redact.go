@@ -45,6 +45,11 @@ var (
 	authzPattern = regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*"?(?:(?:basic|bearer|digest|dpop|mac|negotiate)\s+)?)([A-Za-z0-9._~+/=-]{4,})`)
 	// markPattern matches a redaction mark the Redactor writes.
 	markPattern = regexp.MustCompile(`^<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>$`)
+	// partialJWSPattern matches a dotted token some of whose segments were
+	// redacted and some not (a forged token built from a real one: a
+	// tampered signature next to the real payload). The whole token is
+	// redacted: a bit-flipped signature reveals the real one.
+	partialJWSPattern = regexp.MustCompile(`(?:[A-Za-z0-9_-]+\.)*<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>(?:\.(?:<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>|[A-Za-z0-9_-]*))+|(?:[A-Za-z0-9_-]+\.)+<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>`)
 	// labelBad matches characters not allowed in a label.
 	labelBad = regexp.MustCompile(`[^A-Za-z0-9_.\-]`)
 )
@@ -210,6 +215,7 @@ func (r *Redactor) Redact(s string) string {
 		}
 	}
 	s = jwsPattern.ReplaceAllStringFunc(s, func(t string) string { return mark("jwt", t) })
+	s = partialJWSPattern.ReplaceAllStringFunc(s, func(t string) string { return mark("jwt", t) })
 	s = replaceSubmatch(s, jsonFieldPattern, 1, 3, func(v string) string {
 		var u string
 		if json.Unmarshal([]byte(`"`+v+`"`), &u) != nil {

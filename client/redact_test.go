@@ -145,3 +145,30 @@ func TestRedactorConcurrent(t *testing.T) {
 		t.Errorf("Redact after concurrent Add = %q", got)
 	}
 }
+
+func TestRedactCollapsesPartlyRedactedTokens(t *testing.T) {
+	h := "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0"
+	p := "eyJzdWIiOiIzOzciLCJhdWQiOlsiYXBwO1RTVERSVjEiLCJjaWQiXSwic2NvcGUiOlsicmVzdGxldHMiXX0"
+	sig := "x7zc4J9RJQ5M2OVCveG8P3qe80pMBYvfNW-GbNlA-PX-xKCJLhf2Dfi6Jih8XVTJqo8oV"
+	flipped := "y7zc4J9RJQ5M2OVCveG8P3qe80pMBYvfNW-GbNlA-PX-xKCJLhf2Dfi6Jih8XVTJqo8oV"
+	r := NewRedactor()
+	r.Add("primary.refresh_token", h+"."+p+"."+sig)
+	for _, in := range []string{
+		"refresh_token=" + h + "." + p + "." + flipped, // tampered signature
+		"token " + "AAAAAAAAAAAAAAAAAAAA" + "." + p + "." + flipped, // changed header and signature
+		"token " + h + "." + p, // two segments
+	} {
+		out := r.Redact(in)
+		for _, leak := range []string{flipped[:16], "AAAAAAAAAAAAAAAA", p[:16]} {
+			if strings.Contains(out, leak) {
+				t.Errorf("Redact(%q) = %q still holds %q", in, out, leak)
+			}
+		}
+		if !strings.Contains(out, "<jwt#") {
+			t.Errorf("Redact(%q) = %q: want the whole token as one <jwt#...> mark", in, out)
+		}
+	}
+	if got := r.Redact("grant_type=refresh_token&scope=a.b"); got != "grant_type=refresh_token&scope=a.b" {
+		t.Errorf("Redact changed text without secrets: %q", got)
+	}
+}
