@@ -70,16 +70,12 @@ func selectScenarios(filter string) ([]*catalogue.Scenario, error) {
 	}
 	var out []*catalogue.Scenario
 	for _, s := range all {
-		if match(append(s.Labels(), areaLabels(s)...)) {
+		if match(s.Labels()) {
 			out = append(out, s)
 		}
 	}
 	return out, nil
 }
-
-// areaLabels are the labels the area containers add (none today; the
-// scenario's own labels carry its family).
-func areaLabels(*catalogue.Scenario) []string { return nil }
 
 // fire runs every scenario concurrently (the client bounds requests in
 // flight and their rate) and returns their results by ID.

@@ -222,7 +222,7 @@ func fetchJWKS(ctx context.Context, p *profile.Profile) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target.keys_url %q: %w", p.Target.KeysURL, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: p.Timeouts.Request.Std()}).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetching target.keys_url: %w (check the URL, or remove keys_url to skip the key-confusion scenarios)", err)
 	}
