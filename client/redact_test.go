@@ -154,9 +154,9 @@ func TestRedactCollapsesPartlyRedactedTokens(t *testing.T) {
 	r := NewRedactor()
 	r.Add("primary.refresh_token", h+"."+p+"."+sig)
 	for _, in := range []string{
-		"refresh_token=" + h + "." + p + "." + flipped, // tampered signature
+		"refresh_token=" + h + "." + p + "." + flipped,              // tampered signature
 		"token " + "AAAAAAAAAAAAAAAAAAAA" + "." + p + "." + flipped, // changed header and signature
-		"token " + h + "." + p, // two segments
+		"token " + h + "." + p,                                      // two segments
 	} {
 		out := r.Redact(in)
 		for _, leak := range []string{flipped[:16], "AAAAAAAAAAAAAAAA", p[:16]} {
