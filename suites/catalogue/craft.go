@@ -145,3 +145,19 @@ func grantTypeExpect(t *T) Expect {
 	}
 	return Fail(codes.InvalidGrantType, errsGrantType...)
 }
+
+// withSets runs f with the two named credential sets.
+func withSets(a, b string, f func(ctx context.Context, t *T, a, b profile.CredentialSet)) func(context.Context, *T) error {
+	return func(ctx context.Context, t *T) error {
+		csA, err := t.Set(a)
+		if err != nil {
+			return err
+		}
+		csB, err := t.Set(b)
+		if err != nil {
+			return err
+		}
+		f(ctx, t, csA, csB)
+		return nil
+	}
+}

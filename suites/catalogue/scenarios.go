@@ -54,18 +54,9 @@ func seedTable() []*Scenario {
 			ID: "SEED-04", Name: "a refresh token issued to another integration is refused with InvalidIntegration",
 			Family: FamilySeed, Level: Core, SeedRow: 4, Source: "seed row 4; RFC 6749 §6, §10.4",
 			Code: codes.InvalidIntegration, Needs: []Need{Set(primary), Set(secondary)},
-			Run: func(ctx context.Context, t *T) error {
-				p, err := t.Set(primary)
-				if err != nil {
-					return err
-				}
-				s, err := t.Set(secondary)
-				if err != nil {
-					return err
-				}
+			Run: withSets(primary, secondary, func(ctx context.Context, t *T, p, s profile.CredentialSet) {
 				t.Send(ctx, "primary client presents secondary's refresh token", RefreshRequest(p, s.RefreshToken.Value()), Fail(codes.InvalidIntegration, errsGrant...))
-				return nil
-			},
+			}),
 		},
 		{
 			ID: "SEED-05", Name: "a token whose scope no longer matches the integration record is refused with ScopeMismatched",
@@ -180,20 +171,11 @@ func seedTable() []*Scenario {
 			ID: "VAR-08", Name: "the secondary integration's secret with the primary client_id is refused with ClientAuthenticationFailed",
 			Family: FamilyVariant, Level: Core, Source: "seed row 9",
 			Code: codes.ClientAuthenticationFailed, Needs: []Need{Set(primary), Set(secondary)},
-			Run: func(ctx context.Context, t *T) error {
-				p, err := t.Set(primary)
-				if err != nil {
-					return err
-				}
-				s, err := t.Set(secondary)
-				if err != nil {
-					return err
-				}
+			Run: withSets(primary, secondary, func(ctx context.Context, t *T, p, s profile.CredentialSet) {
 				r := RefreshRequest(p, p.RefreshToken.Value())
 				r.Auth.ClientSecret = s.ClientSecret.Value()
 				t.Send(ctx, "primary id with secondary secret", r, Fail(codes.ClientAuthenticationFailed, errsClient...))
-				return nil
-			},
+			}),
 		},
 		{
 			ID: "VAR-09", Name: "an unknown client_id is refused with ClientAuthenticationFailed",

@@ -133,19 +133,10 @@ func requestTable() []*Scenario {
 			ID: "REQ-18", Name: "a body client_id that differs from the Basic user is refused with ClientAuthenticationFailed",
 			Family: FamilyRequest, Level: Core, Source: "RFC 6749 §2.3; NetSuite ClientIdMismatch",
 			Code: codes.ClientAuthenticationFailed, Needs: []Need{Set(primary), Set(secondary)},
-			Run: func(ctx context.Context, t *T) error {
-				p, err := t.Set(primary)
-				if err != nil {
-					return err
-				}
-				s, err := t.Set(secondary)
-				if err != nil {
-					return err
-				}
+			Run: withSets(primary, secondary, func(ctx context.Context, t *T, p, s profile.CredentialSet) {
 				r := RefreshRequest(p, p.RefreshToken.Value(), client.Field{Name: "client_id", Value: s.ClientID})
 				t.Send(ctx, "refresh", r, Fail(codes.ClientAuthenticationFailed, errsClient...))
-				return nil
-			},
+			}),
 		},
 		{
 			ID: "REQ-19", Name: "a confidential client sending no credentials is refused with ClientAuthenticationFailed",

@@ -75,35 +75,13 @@ func tokenTable() []*Scenario {
 			ID: "TOK-09", Name: "a refresh token HS256-signed with the target's public key PEM is refused with InvalidSignature",
 			Family: FamilyToken, Level: Core, Source: "CVE-2016-10555; jwt_tool -X k",
 			Code: codes.InvalidSignature, Needs: []Need{Set(primary), jwt, KeysURL},
-			Run: refreshWith(primary, withAttacker(func(t *T, raw string) (string, error) {
-				tok, err := forge.Parse(raw)
-				if err != nil {
-					return "", err
-				}
-				kid, _ := tok.Header["kid"].(string)
-				pem, err := forge.PublicKeyPEM(t.Env.JWKS, kid)
-				if err != nil {
-					return "", fmt.Errorf("reading the target's public key %q from keys_url: %w", kid, err)
-				}
-				return forge.HMACWithPublicKey(raw, pem)
-			}), nil, sig),
+			Run: refreshWith(primary, keyConfusion(forge.PublicKeyPEM), nil, sig),
 		},
 		{
 			ID: "TOK-10", Name: "a refresh token HS256-signed with the target's public JWK bytes is refused with InvalidSignature",
 			Family: FamilyToken, Level: Core, Source: "CVE-2016-10555 (JWK variant)",
 			Code: codes.InvalidSignature, Needs: []Need{Set(primary), jwt, KeysURL},
-			Run: refreshWith(primary, withAttacker(func(t *T, raw string) (string, error) {
-				tok, err := forge.Parse(raw)
-				if err != nil {
-					return "", err
-				}
-				kid, _ := tok.Header["kid"].(string)
-				jwk, err := forge.PublicKeyJWK(t.Env.JWKS, kid)
-				if err != nil {
-					return "", fmt.Errorf("reading the target's public JWK %q from keys_url: %w", kid, err)
-				}
-				return forge.HMACWithPublicKey(raw, jwk)
-			}), nil, sig),
+			Run: refreshWith(primary, keyConfusion(forge.PublicKeyJWK), nil, sig),
 		},
 		{
 			ID: "TOK-11", Name: "a refresh token HS256-signed with an empty key is refused with InvalidSignature",
@@ -309,5 +287,23 @@ func malformed(name string) func(*T, profile.CredentialSet) (string, error) {
 			}
 		}
 		return "", fmt.Errorf("the forge has no malformed variant %q", name)
+	})
+}
+
+// keyConfusion signs the set's refresh token with HS256 keyed with the
+// target's public key for the token's kid, as the bytes publicKey extracts
+// from the target's JWKS (PEM or JWK).
+func keyConfusion(publicKey func(jwks []byte, kid string) ([]byte, error)) func(*T, profile.CredentialSet) (string, error) {
+	return withAttacker(func(t *T, raw string) (string, error) {
+		tok, err := forge.Parse(raw)
+		if err != nil {
+			return "", err
+		}
+		kid, _ := tok.KeyID()
+		key, err := publicKey(t.Env.JWKS, kid)
+		if err != nil {
+			return "", fmt.Errorf("reading the target's public key %q from keys_url: %w", kid, err)
+		}
+		return forge.HMACWithPublicKey(raw, key)
 	})
 }
