@@ -66,7 +66,7 @@ func Check(ctx SpecContext, id string) {
 	if s.poller != nil {
 		for i, st := range steps {
 			r, err := s.poller.Await(ctx, st.Exchange.Marker, s.auditWait())
-			out.Steps[i].AuditCodes = detailList(r)
+			out.Steps[i].AuditCodes = s.redactor.Redact(detailList(r))
 			rows, waitErrs = append(rows, r), append(waitErrs, err)
 		}
 	}
@@ -77,7 +77,7 @@ func Check(ctx SpecContext, id string) {
 
 	if s.poller == nil {
 		out.NotJudged = true
-		AddReportEntry("audit: not judged", "no audit source in the profile: the audit code was not checked", ReportEntryVisibilityAlways)
+		AddReportEntry("audit: not judged", "not judged: no audit source (the profile has audit.source none or no audit section): the audit code was not checked", ReportEntryVisibilityAlways)
 		return
 	}
 	for i, st := range steps {
@@ -102,13 +102,20 @@ func (s *session) auditWait() time.Duration {
 const minAuditWait = 250 * time.Millisecond
 
 // detailList renders the Detail values of rows for the report ("Success"
-// for an empty Detail on a Success row).
+// for an empty Detail on a Success row); an Unclassified row shows the
+// target's own reason, so that the user can add a classify rule.
 func detailList(rows []audit.Entry) string {
+	if len(rows) == 0 {
+		return "no row"
+	}
 	parts := make([]string, len(rows))
 	for i, r := range rows {
 		parts[i] = r.Detail
-		if r.Detail == "" {
+		switch {
+		case r.Detail == "":
 			parts[i] = "(" + r.Status + ")"
+		case r.Detail == audit.Unclassified && r.Reason != "":
+			parts[i] = audit.Unclassified + " [" + r.Reason + "]"
 		}
 	}
 	return strings.Join(parts, ",")
