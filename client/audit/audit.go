@@ -63,6 +63,10 @@ type Entry struct {
 	Account string `json:"account,omitempty"`
 	// Source names the Source the row was read from.
 	Source string `json:"source,omitempty"`
+	// Reason is the target's own reason for the row (redacted, short),
+	// kept when classify rules produced Detail (Unclassified when none
+	// matched), so the report can show it.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Query asks a Source for rows.

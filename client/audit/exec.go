@@ -39,9 +39,10 @@ const (
 // synthetic content-hash ID when the command prints none) across Fetches until a Fetch
 // with an empty cursor.
 type ExecSource struct {
-	argv    []string
-	timeout time.Duration
-	fields  fieldMap
+	argv       []string
+	timeout    time.Duration
+	fields     fieldMap
+	classifier *Classifier
 
 	mu   sync.Mutex
 	seen map[string]struct{}
@@ -69,6 +70,21 @@ func NewExec(argv []string, timeout time.Duration) (*ExecSource, error) {
 		fields:  mustFieldMap(),
 		seen:    map[string]struct{}{},
 	}, nil
+}
+
+// NewExecClassified is NewExec whose output lines use the keys of fields
+// (see NewJSONLWithFields) and take their Detail, Status and Reason from c
+// (nil: no classification).
+func NewExecClassified(argv []string, timeout time.Duration, fields map[string]string, c *Classifier) (*ExecSource, error) {
+	s, err := NewExec(argv, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if s.fields, err = newFieldMap(fields); err != nil {
+		return nil, fmt.Errorf("audit exec source: %w", err)
+	}
+	s.classifier = c
+	return s, nil
 }
 
 // mustFieldMap returns the default field map.
@@ -151,6 +167,9 @@ func (s *ExecSource) Fetch(ctx context.Context, q Query) (Batch, error) {
 		e, prec, err := entryFromObject(obj, s.fields, time.UTC)
 		if err != nil {
 			return Batch{}, fmt.Errorf("%s: output line %d: %w", s.Name(), i+1, err)
+		}
+		if s.classifier != nil {
+			s.classifier.apply(&e, obj)
 		}
 		e.Source = s.Name()
 		rows = append(rows, e)

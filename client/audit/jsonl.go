@@ -31,8 +31,9 @@ const maxJSONLLine = 1 << 20
 // (see Notes): a log file may hold other records too. Dates without a zone
 // are read as UTC. Entries without an ID field keep an empty ID.
 type JSONLSource struct {
-	path   string
-	fields fieldMap
+	path       string
+	fields     fieldMap
+	classifier *Classifier
 
 	mu       sync.Mutex
 	info     os.FileInfo // file read last time, for rotation detection
@@ -56,6 +57,18 @@ func NewJSONLWithFields(path string, fields map[string]string) (*JSONLSource, er
 		return nil, fmt.Errorf("audit jsonl source: %w", err)
 	}
 	return &JSONLSource{path: path, fields: fm}, nil
+}
+
+// NewJSONLClassified is NewJSONLWithFields whose rows take their Detail,
+// Status and Reason from c (see Classifier.Object); a nil c classifies
+// nothing.
+func NewJSONLClassified(path string, fields map[string]string, c *Classifier) (*JSONLSource, error) {
+	s, err := NewJSONLWithFields(path, fields)
+	if err != nil {
+		return nil, err
+	}
+	s.classifier = c
+	return s, nil
 }
 
 // Name returns "jsonl <path>".
@@ -151,6 +164,9 @@ func (s *JSONLSource) Fetch(ctx context.Context, q Query) (Batch, error) {
 		}
 		if q.Contains != "" && !strings.Contains(e.UserAgent, q.Contains) {
 			continue
+		}
+		if s.classifier != nil {
+			s.classifier.apply(&e, obj)
 		}
 		e.Source = s.Name()
 		out = append(out, e)

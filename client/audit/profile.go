@@ -25,7 +25,9 @@ const defaultConnectTimeout = 5 * time.Second
 
 // FromProfile builds the audit source p configures. Relative paths (audit
 // path, a command program containing a path separator, TLS CA file) are
-// resolved against p.Dir. Kind "none" returns (nil, nil). The http and exec
+// resolved against p.Dir. Kind "none" (or no audit source) returns (nil,
+// nil). The jsonl and exec sources read their log lines with audit.fields,
+// and the response, jsonl and exec sources classify with audit.classify. The http and exec
 // sources use timeouts.request as their per-query timeout; the http source
 // honours tls and limits.max_body_bytes. Dates in a CSV export are read in
 // the local time zone. For kind "response" the returned Source is a
@@ -37,8 +39,12 @@ func FromProfile(p *profile.Profile) (Source, error) {
 	a := p.Audit
 	kind := strings.ToLower(strings.TrimSpace(a.Source))
 	reqTimeout := p.Timeouts.Request.Std()
+	cl, err := NewClassifier(a.Classify)
+	if err != nil {
+		return nil, err
+	}
 	switch kind {
-	case profile.AuditNone:
+	case profile.AuditNone, "":
 		return nil, nil
 	case profile.AuditHTTP:
 		headers := make(map[string]string, len(a.Headers))
@@ -62,7 +68,7 @@ func FromProfile(p *profile.Profile) (Source, error) {
 		if strings.TrimSpace(a.Path) == "" {
 			return nil, errors.New("audit jsonl source: audit.path is empty; set it to the target's audit log file")
 		}
-		s, err := NewJSONL(resolve(p.Dir, a.Path))
+		s, err := NewJSONLClassified(resolve(p.Dir, a.Path), a.Fields, cl)
 		if err != nil {
 			return nil, err
 		}
@@ -84,19 +90,17 @@ func FromProfile(p *profile.Profile) (Source, error) {
 		if strings.ContainsRune(argv[0], '/') || strings.ContainsRune(argv[0], filepath.Separator) {
 			argv[0] = resolve(p.Dir, argv[0])
 		}
-		s, err := NewExec(argv, reqTimeout)
+		s, err := NewExecClassified(argv, reqTimeout, a.Fields, cl)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	case profile.AuditResponse:
-		s, err := NewResponse(a.Header, a.Field)
+		s, err := NewResponseClassified(a.Header, a.Field, cl)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
-	case "":
-		return nil, fmt.Errorf("audit: audit.source is not set; valid kinds: %s", strings.Join(Kinds(), ", "))
 	default:
 		return nil, fmt.Errorf("audit: unknown audit.source %q; valid kinds: %s", a.Source, strings.Join(Kinds(), ", "))
 	}

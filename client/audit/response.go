@@ -18,8 +18,9 @@ import (
 // harness calls Observe after every exchange; Fetch returns the recorded
 // entries. Its cursor is the sequence number of the last entry returned.
 type ResponseSource struct {
-	header string
-	field  []string
+	header     string
+	field      []string
+	classifier *Classifier
 
 	mu      sync.Mutex
 	entries []Entry
@@ -40,14 +41,29 @@ func NewResponse(header, field string) (*ResponseSource, error) {
 	return s, nil
 }
 
+// NewResponseClassified is NewResponse that, when the header and field
+// give no code (or are not set), classifies the response with c. At least
+// one of header, field and c is required.
+func NewResponseClassified(header, field string, c *Classifier) (*ResponseSource, error) {
+	if c == nil {
+		return NewResponse(header, field)
+	}
+	s := &ResponseSource{header: textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(header)), classifier: c}
+	if f := strings.TrimSpace(field); f != "" {
+		s.field = strings.Split(f, ".")
+	}
+	return s, nil
+}
+
 // Name returns "response".
 func (s *ResponseSource) Name() string { return "response" }
 
-// Observe records one exchange: an Entry whose UserAgent is marker, whose
-// Detail is the code found in the response (empty if none) and whose Status
-// is Success for a 2xx status and Failure otherwise. The body is only
-// parsed, never stored.
-func (s *ResponseSource) Observe(marker string, status int, header http.Header, body []byte) {
+// Classify returns the Entry one exchange leaves, without recording it:
+// UserAgent is marker, Detail the code found in the configured header or
+// body field or else the classify rules' verdict (Unclassified with the
+// redacted Reason when no rule matches), Status Success for a 2xx status
+// and Failure otherwise (or the verdict's). The body is only parsed.
+func (s *ResponseSource) Classify(marker string, status int, header http.Header, body []byte) Entry {
 	code := ""
 	if s.header != "" && header != nil {
 		code = strings.TrimSpace(header.Get(s.header))
@@ -59,16 +75,27 @@ func (s *ResponseSource) Observe(marker string, status int, header http.Header, 
 	if status >= 200 && status < 300 {
 		st = StatusSuccess
 	}
+	e := Entry{Date: time.Now(), UserAgent: marker, Detail: code, Status: st, Source: s.Name()}
+	if code == "" && s.classifier != nil {
+		v := s.classifier.Response(status, header, body)
+		e.Detail, e.Status, e.Reason = v.Detail, v.Status, v.Reason
+	}
+	return e
+}
+
+// Record stores an entry (from Classify, possibly in another process) with
+// the next sequence number as its ID.
+func (s *ResponseSource) Record(e Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entries = append(s.entries, Entry{
-		ID:        strconv.Itoa(len(s.entries) + 1),
-		Date:      time.Now(),
-		UserAgent: marker,
-		Detail:    code,
-		Status:    st,
-		Source:    s.Name(),
-	})
+	e.ID = strconv.Itoa(len(s.entries) + 1)
+	e.Source = s.Name()
+	s.entries = append(s.entries, e)
+}
+
+// Observe records one exchange: Record(Classify(...)).
+func (s *ResponseSource) Observe(marker string, status int, header http.Header, body []byte) {
+	s.Record(s.Classify(marker, status, header, body))
 }
 
 // bodyField returns the string (or number) at path in a JSON object body.

@@ -99,7 +99,7 @@ func TestFromProfile(t *testing.T) {
 		{name: "response", audit: profile.Audit{Source: "response", Header: "X-Audit-Code"}, wantName: "response"},
 		{name: "response empty", audit: profile.Audit{Source: "response"}, wantErr: "neither header nor field"},
 		{name: "none", audit: profile.Audit{Source: "none"}, wantNil: true},
-		{name: "unset", audit: profile.Audit{}, wantErr: "audit.source is not set; valid kinds: http, jsonl, csv, exec, response, none"},
+		{name: "unset means none", audit: profile.Audit{}, wantNil: true},
 		{name: "unknown", audit: profile.Audit{Source: "splunk"}, wantErr: `unknown audit.source "splunk"; valid kinds: http, jsonl, csv, exec, response, none`},
 	}
 	for _, tc := range tests {

@@ -67,8 +67,8 @@ func checkProfile(ctx context.Context, w io.Writer, path string, probe bool) err
 			problems++
 		}
 	}
-	src, err := audit.FromProfile(p)
-	switch {
+	src, srcErr := audit.FromProfile(p)
+	switch err := srcErr; {
 	case err != nil:
 		fmt.Fprintf(w, "audit source: INVALID: %v\n", err)
 		problems++
@@ -84,6 +84,9 @@ func checkProfile(ctx context.Context, w io.Writer, path string, probe bool) err
 		} else {
 			fmt.Fprintf(w, "audit source %s: readable\n", src.Name())
 		}
+	}
+	if probe && len(p.Audit.Classify) > 0 && src != nil {
+		problems += checkClassification(ctx, w, p)
 	}
 	plan, err := framework.Plan(ctx, p)
 	if err != nil {
@@ -107,4 +110,37 @@ func checkProfile(ctx context.Context, w io.Writer, path string, probe bool) err
 		return exitError{1}
 	}
 	return nil
+}
+
+// checkClassification sends the classification probes and prints, for
+// each, the code the profile's classify rules made of the target's answer
+// next to the code the catalogue expects. It returns the number of
+// mismatches.
+func checkClassification(ctx context.Context, w io.Writer, p *profile.Profile) int {
+	probes, err := framework.ProbeClassification(ctx, p)
+	if err != nil {
+		fmt.Fprintf(w, "audit.classify: cannot probe: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(w, "\naudit.classify: %d rule(s); how they read %d probe request(s):\n", len(p.Audit.Classify), len(probes))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROBE\tHTTP\tERROR\tEXPECTED\tCLASSIFIED\tOK\tREASON")
+	bad := 0
+	for _, pr := range probes {
+		ok := "yes"
+		got := pr.Got
+		switch {
+		case pr.Problem != "":
+			ok, got = "-", "("+pr.Problem+")"
+		case pr.Got != pr.Expected:
+			ok = "NO"
+			bad++
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", pr.Name, pr.HTTPStatus, pr.Error, pr.Expected, got, ok, pr.Reason)
+	}
+	_ = tw.Flush()
+	if bad > 0 {
+		fmt.Fprintf(w, "%d probe(s) classified differently from what the catalogue expects: add or reorder audit.classify rules (first match wins)\n", bad)
+	}
+	return bad
 }

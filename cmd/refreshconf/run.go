@@ -52,6 +52,9 @@ usage error.`,
 			if _, err := types.ParseLabelFilter(labelFilter); err != nil {
 				return usageError{fmt.Errorf("--label-filter %q: %w", labelFilter, err)}
 			}
+			if err := framework.Preflight(cfg); err != nil {
+				return usageError{err}
+			}
 			framework.SetConfig(cfg)
 			sc, rc := ginkgo.GinkgoConfiguration()
 			sc.LabelFilter = labelFilter
@@ -109,7 +112,11 @@ func readGinkgoJSON(path string) ([]types.Report, error) {
 
 // printSummary prints the per-family table and where the reports are.
 func printSummary(w io.Writer, c *report.Conformance, dir string) {
-	fmt.Fprintf(w, "\nrefreshconf %s against %s: %s\n", c.Run.HarnessVersion, c.Run.Target, c.Result)
+	fmt.Fprintln(w)
+	for _, n := range c.Notices {
+		fmt.Fprintf(w, "NOTICE  %s\n", n)
+	}
+	fmt.Fprintf(w, "refreshconf %s against %s: %s\n", c.Run.HarnessVersion, c.Run.Target, c.Result)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FAMILY\tRESULT\tPASSED\tFAILED\tSKIPPED\tUNSUPPORTED\tNOT JUDGED")
 	for _, f := range c.Families {

@@ -7,11 +7,14 @@
 package framework
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/refreshconf/refreshconf/fixtures/profile"
 )
 
 // Version is the harness version printed in reports and user agents.
@@ -65,6 +68,28 @@ func init() { RegisterFlags(flag.CommandLine, &flags) }
 // SetConfig replaces the command-line configuration (used by
 // `refreshconf run`, which parses its own flags).
 func SetConfig(c Config) { flags = c }
+
+// Preflight checks, before anything is started or fired, what can be known
+// from the configuration and the profile's shape alone (its secrets are not
+// resolved and no command runs): a certification run needs an audit
+// source, since a run that cannot judge audit codes cannot certify them.
+func Preflight(c Config) error {
+	if !c.Certify || c.ProfilePath == "" {
+		return nil // the embedded reference target always has its audit trail
+	}
+	data, err := os.ReadFile(c.ProfilePath)
+	if err != nil {
+		return fmt.Errorf("--profile %s: %w", c.ProfilePath, err)
+	}
+	p, err := profile.Parse(context.Background(), data, "", profile.LoadOptions{SkipSecrets: true})
+	if err != nil {
+		return fmt.Errorf("--profile %s: %w", c.ProfilePath, err)
+	}
+	if src := p.Audit.Source; src == "" || src == profile.AuditNone {
+		return fmt.Errorf("--certify needs an audit source, but profile %s has none (audit.source: none or no audit section), so no audit code could be judged: configure audit.source (http, jsonl, csv, exec or response, with audit.classify rules for a target without NetSuite codes), or run without --certify", c.ProfilePath)
+	}
+	return nil
+}
 
 // validate checks the configuration before anything starts.
 func (c Config) validate() error {

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/refreshconf/refreshconf/client"
+	"github.com/refreshconf/refreshconf/client/audit"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/suites/catalogue"
 )
@@ -33,6 +34,11 @@ type stepWire struct {
 	Name     string           `json:"name"`
 	Expect   catalogue.Expect `json:"expect"`
 	Exchange json.RawMessage  `json:"exchange"`
+	// Observed is the audit entry the response source made of the raw
+	// response at fire time (audit.source response only; Reason redacted).
+	// Other processes only see the redacted body, in which fields such as
+	// "code" read as redaction marks, so it is classified here.
+	Observed *audit.Entry `json:"observed,omitempty"`
 }
 
 // step is a stepWire with its exchange restored.
@@ -81,6 +87,7 @@ func selectScenarios(filter string) ([]*catalogue.Scenario, error) {
 // flight and their rate) and returns their results by ID.
 func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenario) map[string]*resultWire {
 	results := make(map[string]*resultWire, len(scenarios))
+	resp := responseSource(env.Profile)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	perScenario := 4*env.Profile.Timeouts.Request.Std() + 10*time.Second
@@ -110,12 +117,34 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 					r.Error = fmt.Sprintf("encoding step %q: %v", st.Name, merr)
 					continue
 				}
-				r.Steps = append(r.Steps, stepWire{Name: st.Name, Expect: st.Expect, Exchange: b})
+				sw := stepWire{Name: st.Name, Expect: st.Expect, Exchange: b}
+				if resp != nil && st.Exchange != nil {
+					e := resp.Classify(st.Exchange.Marker, st.Exchange.Status, st.Exchange.Header, st.Exchange.Body())
+					e.Reason = env.Client.Redactor().Redact(e.Reason)
+					e.Detail = env.Client.Redactor().Redact(e.Detail)
+					sw.Observed = &e
+				}
+				r.Steps = append(r.Steps, sw)
 			}
 		}()
 	}
 	wg.Wait()
 	return results
+}
+
+// responseSource returns the response audit source p configures, or nil
+// for any other source (or a profile the audit package rejects: the
+// session reports that).
+func responseSource(p *profile.Profile) *audit.ResponseSource {
+	if p == nil || p.Audit.Source != profile.AuditResponse {
+		return nil
+	}
+	src, err := audit.FromProfile(p)
+	if err != nil {
+		return nil
+	}
+	rs, _ := src.(*audit.ResponseSource)
+	return rs
 }
 
 // runScenario calls s.Run, turning a panic in a scenario into an error.

@@ -235,7 +235,10 @@ func rowProblems(r audit.Entry, want catalogue.Expect) []string {
 	if want.Code == codes.Success {
 		wantStatus = codes.StatusSuccess
 	}
-	if r.Detail != string(want.Code) {
+	switch {
+	case r.Detail == audit.Unclassified:
+		p = append(p, fmt.Sprintf("Detail is Unclassified (no audit.classify rule matched the target's reason: %s), want %s: add a rule for this reason to the profile", r.Reason, show(string(want.Code))))
+	case r.Detail != string(want.Code):
 		p = append(p, fmt.Sprintf("Detail is %s, want %s", show(r.Detail), show(string(want.Code))))
 	}
 	if !strings.EqualFold(r.Status, wantStatus) {

@@ -61,6 +61,14 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 		return nil, err
 	}
 	h := &host{}
+	// The attacker keys (an RSA key above all) take a while to generate
+	// and depend on nothing: make them while the target starts and is
+	// provisioned (which mostly waits for tokens to age).
+	keys := make(chan attackerKeys, 1)
+	go func() {
+		k, err := forge.NewAttackerKeys()
+		keys <- attackerKeys{k, err}
+	}()
 	p, running, err := resolveProfile(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -77,7 +85,11 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
-	env, listener, err := newEnv(ctx, p, runID)
+	ak := <-keys
+	if ak.err != nil {
+		return nil, fmt.Errorf("generating attacker keys: %w", ak.err)
+	}
+	env, listener, err := newEnv(ctx, p, runID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +135,10 @@ func resolveProfile(ctx context.Context, cfg Config) (*profile.Profile, *target.
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
 	}
-	p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), provision.ReferenceOptions{})
+	p, err := ProvisionEmbedded(ctx, running.URL, running.Server.AdminToken(), cfg.AuditLatency)
 	if err != nil {
 		_ = running.Shutdown(context.Background())
-		return nil, nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
-	}
-	if cfg.AuditLatency > 0 && p.Timeouts.Audit.Std() < 2*cfg.AuditLatency+5*time.Second {
-		p.Timeouts.Audit = profile.D(2*cfg.AuditLatency + 5*time.Second)
+		return nil, nil, err
 	}
 	if cfg.AuditTimeout > 0 {
 		p.Timeouts.Audit = profile.D(cfg.AuditTimeout)
@@ -138,15 +147,33 @@ func resolveProfile(ctx context.Context, cfg Config) (*profile.Profile, *target.
 	return p, running, nil
 }
 
-// newEnv builds the client, forge keys and listener for process #1.
-func newEnv(ctx context.Context, p *profile.Profile, runID string) (*catalogue.Env, *forge.Listener, error) {
+// embeddedProvisionOptions are the provisioning options of the embedded
+// reference target. Its expiry and rotation checks compare times exactly
+// (a whole-second exp or oit is truncated, so only ever earlier), so the
+// expired and rotation_exceeded sets need age only their short lifetime,
+// plus a small margin, instead of the generic whole-second grace: the run
+// no longer waits ~2 s before firing.
+func embeddedProvisionOptions() provision.ReferenceOptions {
+	return provision.ReferenceOptions{ShortLifetime: 250 * time.Millisecond, AgingGrace: 20 * time.Millisecond}
+}
+
+// attackerKeys is the outcome of generating the attacker's keys.
+type attackerKeys struct {
+	keys *forge.AttackerKeys
+	err  error
+}
+
+// newEnv builds the client, forge keys (unless given) and listener for
+// process #1.
+func newEnv(ctx context.Context, p *profile.Profile, runID string, keys *forge.AttackerKeys) (*catalogue.Env, *forge.Listener, error) {
 	c, err := newClient(p, runID)
 	if err != nil {
 		return nil, nil, err
 	}
-	keys, err := forge.NewAttackerKeys()
-	if err != nil {
-		return nil, nil, fmt.Errorf("generating attacker keys: %w", err)
+	if keys == nil {
+		if keys, err = forge.NewAttackerKeys(); err != nil {
+			return nil, nil, fmt.Errorf("generating attacker keys: %w", err)
+		}
 	}
 	listener, err := forge.StartListener(ctx, keys.RSA)
 	if err != nil {

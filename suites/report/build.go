@@ -24,7 +24,11 @@ type Conformance struct {
 	Kind       string    `json:"kind" yaml:"kind"`
 	Date       time.Time `json:"date" yaml:"date"`
 	Duration   string    `json:"duration" yaml:"duration"`
-	Run        RunInfo   `json:"run" yaml:"run"`
+	// Notices are what a reader must know before the result: a run
+	// without an audit source (nothing about audit codes was judged), audit
+	// rows that no classify rule matched. Reports print them first.
+	Notices []string `json:"notices,omitempty" yaml:"notices,omitempty"`
+	Run     RunInfo  `json:"run" yaml:"run"`
 	// Result is success, partial (something was not tested) or failure.
 	Result   string         `json:"result" yaml:"result"`
 	Summary  Counts         `json:"summary" yaml:"summary"`
@@ -77,7 +81,7 @@ func Build(r types.Report) *Conformance {
 		Date: r.StartTime.UTC(), Duration: r.RunTime.Round(time.Millisecond).String(),
 	}
 	fams := map[string]*FamilyResult{}
-	var order []string
+	var order, unclassified []string
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			if sr.State.Is(types.SpecStateFailureStates) {
@@ -116,6 +120,12 @@ func Build(r types.Report) *Conformance {
 			}
 		}
 		sc.Steps = out.Steps
+		for _, st := range out.Steps {
+			if strings.Contains(st.AuditCodes, UnclassifiedMark) {
+				unclassified = append(unclassified, id)
+				break
+			}
+		}
 		counts.Total++
 		c.Summary.Total++
 		switch {
@@ -123,6 +133,9 @@ func Build(r types.Report) *Conformance {
 			counts.NotJudged++
 			c.Summary.NotJudged++
 			sc.Reason = "audit code not judged: no audit source"
+			if out.NotJudgedReason != "" {
+				sc.Reason = out.NotJudgedReason
+			}
 			sc.Transcript = ""
 			c.NotJudged = append(c.NotJudged, sc)
 		case sr.State == types.SpecStatePassed:
@@ -158,7 +171,28 @@ func Build(r types.Report) *Conformance {
 	for _, l := range [][]ScenarioResult{c.Failed, c.Skipped, c.Unsupported, c.NotJudged} {
 		sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
 	}
+	c.Notices = notices(c, unclassified)
 	return c
+}
+
+// UnclassifiedMark is the Detail the audit package gives a row that no
+// classify rule matched (audit.Unclassified).
+const UnclassifiedMark = "Unclassified"
+
+// NoAuditNotice starts the notice of a run without an audit source.
+const NoAuditNotice = "NOT JUDGED: no audit source"
+
+// notices lists what a reader must know first.
+func notices(c *Conformance, unclassified []string) []string {
+	var out []string
+	if c.Run.AuditSource == "none" {
+		out = append(out, fmt.Sprintf("%s: the profile has audit.source none (or no audit section), so no audit code was checked; %d scenario(s) passed their response checks and are reported as not judged, never as passed", NoAuditNotice, c.Summary.NotJudged))
+	}
+	if len(unclassified) > 0 {
+		sort.Strings(unclassified)
+		out = append(out, fmt.Sprintf("UNCLASSIFIED: %d scenario(s) left audit rows that no audit.classify rule matched (%s): their reasons are shown under Failed scenarios; add a rule for each", len(unclassified), strings.Join(unclassified, ", ")))
+	}
+	return out
 }
 
 // familyResult: failure if anything failed; partial if anything was

@@ -46,8 +46,11 @@ type Outcome struct {
 	Steps    []StepOutcome `json:"steps,omitempty"`
 	Findings []string      `json:"findings,omitempty"`
 	// NotJudged says audit assertions were not made (no audit source).
-	NotJudged   bool   `json:"not_judged,omitempty"`
-	Unsupported string `json:"unsupported,omitempty"`
+	NotJudged bool `json:"not_judged,omitempty"`
+	// NotJudgedReason says what was not judged ("" means the audit code,
+	// for want of an audit source).
+	NotJudgedReason string `json:"not_judged_reason,omitempty"`
+	Unsupported     string `json:"unsupported,omitempty"`
 }
 
 // StepOutcome is what one request produced against what it had to.

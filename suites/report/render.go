@@ -59,13 +59,18 @@ func WriteAll(dir string, r types.Report, withGinkgo bool) (*Conformance, error)
 	return c, nil
 }
 
-// YAML renders the report as YAML.
+// YAML renders the report as YAML; its first lines are comments holding
+// the notices (also in the notices field).
 func (c *Conformance) YAML() ([]byte, error) {
 	b, err := yaml.MarshalWithOptions(c, yaml.UseLiteralStyleIfMultiline(true))
 	if err != nil {
 		return nil, fmt.Errorf("rendering the YAML report: %w", err)
 	}
-	return b, nil
+	var head bytes.Buffer
+	for _, n := range c.Notices {
+		head.WriteString("# " + strings.ReplaceAll(n, "\n", " ") + "\n")
+	}
+	return append(head.Bytes(), b...), nil
 }
 
 var funcs = map[string]any{
@@ -81,16 +86,14 @@ var funcs = map[string]any{
 	"cell": func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") },
 }
 
-const mdTemplate = `# refreshconf conformance report: {{.Run.Target}}
+const mdTemplate = `{{range .Notices}}> **{{cell .}}**
+>
+{{end}}# refreshconf conformance report: {{.Run.Target}}
 
 **Result: {{upper .Result}}** · {{.Summary.Passed}} passed, {{.Summary.Failed}} failed, {{.Summary.Skipped}} skipped, {{.Summary.Unsupported}} not supported, {{.Summary.NotJudged}} not judged (of {{.Summary.Total}})
 {{- if .Run.Stances}}
 
 Non-default stances: {{join .Run.Stances "; "}}
-{{- end}}
-{{- if eq .Run.AuditSource "none"}}
-
-**No audit source: audit codes were not judged.**
 {{- end}}
 
 | | |
@@ -170,6 +173,8 @@ func (c *Conformance) Markdown() ([]byte, error) {
 
 const htmlTemplate = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+{{range .Notices}}<meta name="refreshconf-notice" content="{{.}}">
+{{end}}
 <title>refreshconf conformance report: {{.Run.Target}}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#1b1f24;padding:0 1em}
@@ -179,11 +184,12 @@ th{background:#f6f8fa}.badge{display:inline-block;padding:.15em .7em;border-radi
 .success{background:#1a7f37}.partial{background:#9a6700}.failure{background:#cf222e}
 pre{background:#f6f8fa;padding:.8em;overflow:auto;white-space:pre-wrap;font-size:12px}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}.muted{color:#57606a}
+.notice{border:2px solid #9a6700;background:#fff8c5;padding:.6em 1em;font-weight:600}
 </style></head><body>
-<h1>refreshconf conformance report: {{.Run.Target}}</h1>
+{{range .Notices}}<p class="notice">{{.}}</p>
+{{end}}<h1>refreshconf conformance report: {{.Run.Target}}</h1>
 <p><span class="badge {{.Result}}">{{upper .Result}}</span>
  {{.Summary.Passed}} passed · {{.Summary.Failed}} failed · {{.Summary.Skipped}} skipped · {{.Summary.Unsupported}} not supported · {{.Summary.NotJudged}} not judged (of {{.Summary.Total}})</p>
-{{if eq .Run.AuditSource "none"}}<p><strong>No audit source: audit codes were not judged.</strong></p>{{end}}
 {{if .Run.Stances}}<p>Non-default stances: {{join .Run.Stances "; "}}</p>{{end}}
 <table>
 <tr><th>Target</th><td>{{.Run.Target}} <span class="muted">{{.Run.TokenURL}}</span></td></tr>
