@@ -76,6 +76,10 @@ type TimeoutError struct {
 	Notes string
 	// Source names the source.
 	Source string
+	// Waiting is how long the query in flight when Await gave up had
+	// been waiting for the source to answer, when that was at least half
+	// the timeout (0 otherwise).
+	Waiting time.Duration
 }
 
 // Error implements error.
@@ -91,11 +95,14 @@ func (e *TimeoutError) Error() string {
 		fmt.Fprintf(&b, "no audit row for marker %s within %s (%d polls, last error: %s)", e.Marker, e.Timeout, e.Polls, last)
 	}
 	fmt.Fprintf(&b, "; source %s", e.Source)
+	if e.Waiting > 0 {
+		fmt.Fprintf(&b, "; a query of the source had been waiting %s for an answer: the audit source is not answering (check it, or raise timeouts.request if it is only slow)", e.Waiting.Round(time.Millisecond))
+	}
 	if e.Notes != "" {
 		b.WriteString("; ")
 		b.WriteString(e.Notes)
 	}
-	if !e.Seen && e.LastError == "" {
+	if !e.Seen && e.LastError == "" && e.Waiting == 0 {
 		b.WriteString("; check that the target records the User-Agent and that timeouts.audit covers its audit latency")
 	}
 	return b.String()
@@ -153,6 +160,7 @@ type Poller struct {
 	errs     int64
 	lastErr  string
 	loopDone bool
+	fetching time.Time // when the query in flight started; zero when none
 }
 
 // NewPoller returns a Poller reading src. Call Start before Await.
@@ -271,6 +279,7 @@ func (p *Poller) pollOnce(ctx context.Context) {
 	if p.touch > 0 {
 		p.touch--
 	}
+	p.fetching = time.Now()
 	p.mu.Unlock()
 
 	fctx, cancel := context.WithTimeout(ctx, p.o.FetchTimeout)
@@ -281,6 +290,7 @@ func (p *Poller) pollOnce(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.queries++
+	p.fetching = time.Time{}
 	if err != nil {
 		if ctx.Err() == nil {
 			p.errs++
@@ -492,6 +502,9 @@ func (p *Poller) timeout(st *markerState, marker string, timeout time.Duration, 
 		Seen:      len(st.entries) > 0,
 		Notes:     notes,
 		Source:    p.src.Name(),
+	}
+	if w := time.Since(p.fetching); !p.fetching.IsZero() && w >= timeout/2 {
+		e.Waiting = w // stuck for much of the wait, not merely just sent
 	}
 	return append([]Entry(nil), st.entries...), e
 }

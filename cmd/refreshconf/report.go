@@ -19,12 +19,14 @@ func newReportCmd() *cobra.Command {
 			if from == "" {
 				return usageError{fmt.Errorf("--from is required: the report.json a run wrote")}
 			}
+			// A --from that is missing or not a run's report is bad input
+			// (exit 2), like a bad flag.
 			reports, err := readGinkgoJSON(from)
 			if err != nil {
-				return err
+				return usageError{fmt.Errorf("--from %s: %w (give the report.json a refreshconf run wrote into its --report-dir)", from, err)}
 			}
 			if len(reports) == 0 {
-				return fmt.Errorf("%s holds no suite report", from)
+				return usageError{fmt.Errorf("--from %s holds no suite report (give the report.json a refreshconf run wrote into its --report-dir)", from)}
 			}
 			if out == "" {
 				out = filepath.Dir(from)

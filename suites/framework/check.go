@@ -73,7 +73,7 @@ func Check(ctx SpecContext, id string) {
 		}
 	}
 	for i, st := range steps {
-		Expect(st.Exchange).To(BeOAuthResponse(st.Expect), "%s %q, step %d %q", id, sc.Name, i+1, st.Name)
+		Expect(st.Exchange).To(BeOAuthResponse(st.Expect), "%s %q, step %d %q%s", id, sc.Name, i+1, st.Name, auditNote(waitErrs, i))
 	}
 	Expect(r.Findings).To(BeEmpty(), "%s %q: invariant violated", id, sc.Name)
 
@@ -115,7 +115,26 @@ func (s *session) awaitRows(ctx context.Context, marker string) ([]audit.Entry, 
 	if rows := s.poller.Entries(marker); len(rows) > 0 {
 		return rows, nil
 	}
-	return nil, fmt.Errorf("no audit row for marker %s within the run's audit deadline (timeouts.audit %s after the last request was answered); check that the target records the User-Agent and that timeouts.audit covers its audit latency", marker, timeout)
+	st := s.poller.Stats()
+	if st.Errors > 0 && st.Errors == st.Queries {
+		// The source itself never answered: say so rather than blame the target.
+		return nil, fmt.Errorf("no audit row for marker %s within the run's audit deadline (timeouts.audit %s after the last request was answered): the audit source failed all %d queries, last error: %s", marker, timeout, st.Queries, st.LastError)
+	}
+	failed := ""
+	if st.Errors > 0 {
+		failed = fmt.Sprintf("; the audit source failed %d of %d queries, last error: %s", st.Errors, st.Queries, st.LastError)
+	}
+	return nil, fmt.Errorf("no audit row for marker %s within the run's audit deadline (timeouts.audit %s after the last request was answered); check that the target records the User-Agent and that timeouts.audit covers its audit latency%s", marker, timeout, failed)
+}
+
+// auditNote names the audit wait's failure for step i, for a failure
+// message about the response: otherwise a wrong response hides that the
+// audit source is broken too (unreachable, garbage, timing out).
+func auditNote(waitErrs []error, i int) string {
+	if i >= len(waitErrs) || waitErrs[i] == nil {
+		return ""
+	}
+	return "\n(the audit source failed as well: " + waitErrs[i].Error() + ")"
 }
 
 // detailList renders the Detail values of rows for the report ("Success"

@@ -71,19 +71,23 @@ func SetConfig(c Config) { flags = c }
 
 // Preflight checks, before anything is started or fired, what can be known
 // from the configuration and the profile's shape alone (its secrets are not
-// resolved and no command runs): a certification run needs an audit
-// source, since a run that cannot judge audit codes cannot certify them.
+// resolved and no command runs): the flags are consistent, the profile
+// exists and is a valid profile (so that a bad profile is a usage error,
+// not a failed run), and a certification run has an audit source, since a
+// run that cannot judge audit codes cannot certify them.
 func Preflight(c Config) error {
-	if !c.Certify || c.ProfilePath == "" {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.ProfilePath == "" {
 		return nil // the embedded reference target always has its audit trail
 	}
-	data, err := os.ReadFile(c.ProfilePath)
+	p, err := profile.Load(context.Background(), c.ProfilePath, profile.LoadOptions{SkipSecrets: true})
 	if err != nil {
 		return fmt.Errorf("--profile %s: %w", c.ProfilePath, err)
 	}
-	p, err := profile.Parse(context.Background(), data, "", profile.LoadOptions{SkipSecrets: true})
-	if err != nil {
-		return fmt.Errorf("--profile %s: %w", c.ProfilePath, err)
+	if !c.Certify {
+		return nil
 	}
 	if src := p.Audit.Source; src == "" || src == profile.AuditNone {
 		return fmt.Errorf("--certify needs an audit source, but profile %s has none (audit.source: none or no audit section), so no audit code could be judged: configure audit.source (http, jsonl, csv, exec or response, with audit.classify rules for a target without NetSuite codes), or run without --certify", c.ProfilePath)

@@ -89,7 +89,7 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if ak.err != nil {
 		return nil, fmt.Errorf("generating attacker keys: %w", ak.err)
 	}
-	env, listener, err := newEnv(ctx, p, runID, nil)
+	env, listener, err := newEnv(ctx, p, runID, ak.keys)
 	if err != nil {
 		return nil, err
 	}
