@@ -40,7 +40,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 func withProfile(edit func(string) string, extra ...string) func(t *testing.T, dir, good string) []string {
 	return func(t *testing.T, dir, good string) []string {
 		p := writeFile(t, dir, "p.yaml", edit(good))
-		return append([]string{"run", "--profile", p, "--report-dir", filepath.Join(dir, "out"), "--no-color", "--label-filter", "id:SEED-03"}, extra...)
+		return append([]string{"run", "--profile", p, "--report-dir", filepath.Join(dir, "out"), "--no-color", "--label-filter", "id:SEED-09"}, extra...)
 	}
 }
 
@@ -105,7 +105,7 @@ func badInputs() []badInput {
 		// says what the source did.
 		{name: "audit jsonl file missing", args: withProfile(replaceIn("{source: none}", "{source: jsonl, path: /nonexistent/refreshconf/audit.jsonl}")), code: 1, want: []string{"/nonexistent/refreshconf/audit.jsonl"}},
 		{name: "audit exec prints garbage", args: withProfile(replaceIn("{source: none}", `{source: exec, command: [sh, -c, "echo this-is-not-json; echo '{\"rows\": 7'"]}`)), code: 1, want: []string{"audit source failed"}},
-		{name: "audit exec exits non-zero", args: withProfile(replaceIn("{source: none}", `{source: exec, command: [sh, -c, "echo broken audit backend >&2; exit 3"]}`)), code: 1, want: []string{"broken audit backend", "exit status 3"}},
+		{name: "audit exec exits non-zero", args: withProfile(replaceIn("{source: none}", `{source: exec, command: [sh, -c, "echo broken audit backend >&2; exit 3"]}`)), code: 1, want: []string{"broken audit backend", "exit code 3"}},
 		{name: "audit csv garbage", args: func(t *testing.T, dir, good string) []string {
 			csv := writeFile(t, dir, "trail.csv", "\x00\x01 not,a\n\"csv")
 			return withProfile(replaceIn("{source: none}", "{source: csv, path: "+csv+"}"))(t, dir, good)
