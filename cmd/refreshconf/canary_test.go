@@ -140,6 +140,7 @@ func TestSecretsCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The child must use exactly these tokens: no re-provisioning.
+	prov := p.Provision
 	p.Provision = nil
 	path := writeProfile(t, p)
 	canaries := profileCanaries(p, admin)
@@ -180,4 +181,29 @@ func TestSecretsCanary(t *testing.T) {
 	}
 	scanCanaries(t, "the target's audit trail", string(b), canaries)
 	t.Logf("scanned %d secret forms in stdout, stderr, 5 report files and %d audit rows", len(canaries), len(rows))
+
+	// serve-style: the profile provisions its sets through the admin API
+	// (admin token in the profile) on each run. The new sets' secrets are
+	// unknown here; the admin token and the first sets' secrets must not
+	// leak either.
+	if prov == nil || prov.AdminToken.Value() != admin {
+		t.Fatalf("provision.Reference did not write a provision section with the admin token")
+	}
+	p.Provision = prov
+	dir2 := t.TempDir()
+	res2 := runCLI(t, 3*time.Minute, nil, "run", "--profile", writeProfile(t, p), "--report-dir", dir2, "--no-color")
+	t.Logf("whole catalogue with provision kind reference: exit %d in %s", res2.Code, res2.Elapsed.Round(time.Millisecond))
+	if res2.Code != 0 {
+		t.Errorf("refreshconf run (provisioning) exited %d, want 0\n%s", res2.Code, clipLog(res2.Stdout+res2.Stderr))
+	}
+	scanCanaries(t, "stdout (provisioning run)", res2.Stdout, canaries)
+	scanCanaries(t, "stderr (provisioning run)", res2.Stderr, canaries)
+	for _, f := range []string{"report.json", "junit.xml", "conformance-report.yaml", "conformance-report.md", "conformance-report.html"} {
+		b, err := os.ReadFile(filepath.Join(dir2, f))
+		if err != nil {
+			t.Errorf("%s was not written: %v", f, err)
+			continue
+		}
+		scanCanaries(t, f+" (provisioning run)", string(b), canaries)
+	}
 }
