@@ -16,6 +16,8 @@ const (
 	maxBodyChars       = 4096
 	maxHeaderChars     = 512
 	maxTranscriptChars = 16384
+	// maxRedactedBody bounds the redacted copy of a response body.
+	maxRedactedBody = 64 << 10
 )
 
 // rawBody holds the response body behind a pointer, so printing an Exchange

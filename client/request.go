@@ -331,7 +331,11 @@ func (c *Client) once(ctx context.Context, p *plan, marker string, ex *Exchange)
 	c.registerTokens(data)
 	ex.Header = c.red.RedactHeader(resp.Header)
 	ex.body.b = data
-	ex.redBody = c.red.Redact(string(data))
+	// Only the first maxRedactedBody bytes are kept in the redacted view
+	// (what transcripts, reports and other processes see): redacting a
+	// hostile megabyte costs about a second, and no token response or
+	// error body comes near the limit.
+	ex.redBody = c.red.Redact(string(data[:min(len(data), maxRedactedBody)]))
 	if err != nil {
 		ex.Err = classify(ctx, c.red, ex.Method, ex.URL, PhaseBody, err, &c.cfg)
 	}
