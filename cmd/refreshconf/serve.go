@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -117,17 +116,8 @@ func (o *serveOptions) validate() error {
 	if o.auditLatency < 0 {
 		return usageError{fmt.Errorf("--audit-latency must not be negative, got %s", o.auditLatency)}
 	}
-	known := make([]string, 0)
-	for _, d := range target.ListDefects() {
-		known = append(known, d.Name)
-	}
-	for _, d := range o.defects {
-		if strings.HasPrefix(d, "swap:") {
-			continue // parametric: target.New checks both codes and names a bad one
-		}
-		if !slices.Contains(known, d) {
-			return usageError{fmt.Errorf("--defect %q is unknown; known defects: %s (see --list-defects)", d, strings.Join(known, ", "))}
-		}
+	if err := target.ValidateDefects(o.defects); err != nil {
+		return usageError{fmt.Errorf("--defect: %w (see --list-defects)", err)}
 	}
 	for flag, path := range map[string]string{"--profile-out": o.profileOut, "--db": o.db} {
 		if path == "" {

@@ -153,7 +153,8 @@ func TestServeUsageErrors(t *testing.T) {
 	}{
 		{"bad listen", []string{"--listen", "nonsense"}, "--listen"},
 		{"negative latency", []string{"--audit-latency", "-1s"}, "--audit-latency"},
-		{"unknown defect", []string{"--defect", "no-such-defect"}, `--defect "no-such-defect" is unknown`},
+		{"unknown defect", []string{"--defect", "no-such-defect"}, `unknown defect "no-such-defect"`},
+		{"swap with an unknown code", []string{"--defect", "swap:InvalidSignature=Bogus"}, `"Bogus" is not a known audit code`},
 		{"short admin token", []string{"--admin-token", "short"}, "at least 16 characters"},
 		{"profile-out folder missing", []string{"--profile-out", "/no/such/dir/p.yaml"}, "does not exist"},
 		{"positional argument", []string{"extra"}, "unexpected argument"},
