@@ -172,3 +172,81 @@ func TestRedactCollapsesPartlyRedactedTokens(t *testing.T) {
 		t.Errorf("Redact changed text without secrets: %q", got)
 	}
 }
+
+// redactUnguarded is Redact's pattern pass without the cheap guards that
+// skip a pattern when its required characters are absent: the guards must
+// never change a result.
+func redactUnguarded(s string) string {
+	s = jwsPattern.ReplaceAllStringFunc(s, func(t string) string { return mark("jwt", t) })
+	s = partialJWSPattern.ReplaceAllStringFunc(s, func(t string) string { return mark("jwt", t) })
+	s = replaceSubmatch(s, jsonFieldPattern, 1, 3, func(v string) string {
+		var u string
+		if json.Unmarshal([]byte(`"`+v+`"`), &u) != nil {
+			u = v
+		}
+		return u
+	})
+	s = replaceSubmatch(s, escapedJSONFieldPattern, 1, 3, func(v string) string { return v })
+	s = replaceSubmatch(s, formFieldPattern, 2, 3, func(v string) string {
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+		return v
+	})
+	return replaceSubmatch(s, authzPattern, -1, 2, func(v string) string { return v })
+}
+
+// guardCorpus holds inputs that exercise every pattern and its guard.
+var guardCorpus = []string{
+	"",
+	"plain text without anything",
+	"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+	"Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+	"abc.<jwt#0a1b2c>.def",
+	"<refresh_token#123abc>.eyJ.sig",
+	`{"refresh_token":"r-123","scope":"a b"}`,
+	`{"Client_Secret" : "s\"x"}`,
+	`{"body":"{\"refresh_token\":\"r-987\"}"}`,
+	"grant_type=refresh_token&refresh_token=abc%2Fdef&client_secret=s3",
+	"?code=xyz;token=t1",
+	"AUTHORIZATION: Basic dXNlcjpwYXNz",
+	"authorization=Bearer abcdefgh",
+	`"Proxy-Authorization": "Digest abcdef"`,
+	"AuThOrIzAtIoN: x",
+	"authorizatio: almost",
+	"a=1&b=2",
+	`"quoted" but no colon`,
+}
+
+func TestRedactGuardsChangeNothing(t *testing.T) {
+	for _, s := range guardCorpus {
+		if got, want := NewRedactor().Redact(s), redactUnguarded(s); got != want {
+			t.Errorf("Redact(%q) = %q, but without guards %q", s, got, want)
+		}
+	}
+}
+
+func FuzzRedactGuardsChangeNothing(f *testing.F) {
+	for _, s := range guardCorpus {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := NewRedactor().Redact(s), redactUnguarded(s); got != want {
+			t.Errorf("Redact(%q) = %q, but without guards %q", s, got, want)
+		}
+	})
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"authorization", true}, {"x-AUTHORIZATION-y", true}, {"AuthoRization", true},
+		{"authorizatio", false}, {"", false}, {"auth orization", false}, {"ÀUTHORIZATION", false},
+	} {
+		if got := containsFold(c.s, "authorization"); got != c.want {
+			t.Errorf("containsFold(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}

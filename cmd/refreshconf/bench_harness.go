@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/refreshconf/refreshconf/suites/report"
 )
 
 // benchTestChildEnv is how the refreshconf test binary is told to act as
@@ -23,17 +25,19 @@ const harnessTimeout = 5 * time.Minute
 type harnessResult struct {
 	wall    time.Duration
 	peakRSS int64 // bytes; 0 when the platform does not report it
+	// timings are the run's set-up phases, read from its report.
+	timings report.Timings
 }
 
 // measureHarness runs the whole catalogue through the suites, reports
 // included, in a child `refreshconf run` against its embedded target with
-// the given audit latency, and times it.
-func measureHarness(ctx context.Context, reportDir string, latency time.Duration) (harnessResult, error) {
+// the given audit latency and key cache (a file, or "off"), and times it.
+func measureHarness(ctx context.Context, reportDir string, latency time.Duration, keyCache string) (harnessResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return harnessResult{}, fmt.Errorf("finding the refreshconf executable to run the harness: %w", err)
 	}
-	args := []string{"run", "--report-dir", reportDir, "--quiet-report-path", "--no-color", "--audit-latency", latency.String()}
+	args := []string{"run", "--report-dir", reportDir, "--quiet-report-path", "--no-color", "--audit-latency", latency.String(), "--key-cache", keyCache}
 	ctx, cancel := context.WithTimeout(ctx, harnessTimeout)
 	defer cancel()
 	var cmd *exec.Cmd
@@ -54,6 +58,14 @@ func measureHarness(ctx context.Context, reportDir string, latency time.Duration
 		return res, fmt.Errorf("refreshconf run --audit-latency %s (the harness under measure) failed: %w; its output ends:\n%s", latency, err, tail(out.String(), 2000))
 	}
 	res.peakRSS = peakRSS(cmd.ProcessState)
+	c, err := readConformance(reportDir)
+	if err != nil {
+		return res, fmt.Errorf("reading the report of the measured run: %w", err)
+	}
+	if c.Run.Timings == nil {
+		return res, fmt.Errorf("the measured run's report in %s has no timings", reportDir)
+	}
+	res.timings = *c.Run.Timings
 	return res, nil
 }
 

@@ -45,6 +45,27 @@ func TestBenchQuickJSON(t *testing.T) {
 	if got := r.Ratio; got < r.HarnessMs/r.FloorMs*0.999 || got > r.HarnessMs/r.FloorMs*1.001 {
 		t.Errorf("ratio %v is not harness_ms/floor_ms = %v/%v (one run)", got, r.HarnessMs, r.FloorMs)
 	}
+	// One run: the phases and derived figures are that run's, exactly.
+	ph := r.Phases
+	for name, v := range map[string]float64{"keys_ms": ph.KeysMs, "target_start_ms": ph.TargetStartMs, "provisioning_ms": ph.ProvisioningMs,
+		"firing_ms": ph.FiringMs, "setup_ms": ph.SetUpMs, "after_setup_ms": ph.AfterSetUpMs,
+		"harness_own_ms": r.OwnMs, "harness_own_ratio": r.OwnRatio, "harness_fresh_keys_ms": r.FreshKeysMs, "harness_fresh_keys_ratio": r.FreshKeysRatio} {
+		if !(v > 0) {
+			t.Errorf("%s = %v, want a positive figure", name, v)
+		}
+	}
+	if sum := ph.KeysMs + ph.TargetStartMs + ph.ProvisioningMs + ph.FiringMs; ph.SetUpMs < sum*0.999 {
+		t.Errorf("setup_ms %v is less than its phases' sum %v", ph.SetUpMs, sum)
+	}
+	if d := ph.SetUpMs + ph.AfterSetUpMs - r.HarnessMs; d > 0.01 || d < -0.01 {
+		t.Errorf("setup_ms %v + after_setup_ms %v != harness_ms %v", ph.SetUpMs, ph.AfterSetUpMs, r.HarnessMs)
+	}
+	if d := r.HarnessMs - ph.TargetStartMs - ph.ProvisioningMs - r.OwnMs; d > 0.01 || d < -0.01 {
+		t.Errorf("harness_own_ms %v is not harness_ms %v minus target start %v and provisioning %v", r.OwnMs, r.HarnessMs, ph.TargetStartMs, ph.ProvisioningMs)
+	}
+	if got, want := r.OwnRatio, r.OwnMs/r.FloorMs; got < want*0.999 || got > want*1.001 {
+		t.Errorf("harness_own_ratio %v, want harness_own_ms/floor_ms = %v", got, want)
+	}
 	wantLat := []float64{0, 1000, 2000}
 	if len(r.Latency) != len(wantLat) {
 		t.Fatalf("latency_hiding has %d rows, want %d: %+v", len(r.Latency), len(wantLat), r.Latency)

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,23 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(execute(context.Background(), argv))
 	}
-	os.Exit(m.Run())
+	os.Exit(runTests(m))
+}
+
+// runTests runs the tests with the RSA key cache of every child run in a
+// temporary folder, so that tests neither write to the user's cache
+// directory nor generate three keys per child run.
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "refreshconf-test-keys-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "creating the tests' key cache folder:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if _, set := os.LookupEnv("REFRESHCONF_KEY_CACHE"); !set {
+		os.Setenv("REFRESHCONF_KEY_CACHE", filepath.Join(dir, "keys.pem"))
+	}
+	return m.Run()
 }
 
 // cliResult is what a child refreshconf process did.

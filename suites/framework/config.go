@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/refreshconf/refreshconf/fixtures/keycache"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 )
 
@@ -41,7 +42,14 @@ type Config struct {
 	Defects stringList
 	// Quiet suppresses the "reports written to" line.
 	Quiet bool
+	// KeyCache is the file of cached RSA keys (the embedded target's and
+	// the attacker's): "" for the user cache directory, KeyCacheOff to
+	// generate fresh keys for the run. Env: REFRESHCONF_KEY_CACHE.
+	KeyCache string
 }
+
+// KeyCacheOff as --key-cache generates every RSA key afresh for the run.
+const KeyCacheOff = "off"
 
 type stringList []string
 
@@ -57,6 +65,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.AuditTimeout, "audit-timeout", 0, "embedded target only: wait at most `DUR` for the run's audit rows (default 30s, or 2x the audit latency + 5s)")
 	fs.Var(&c.Defects, "defect", "embedded target only: switch on defect `NAME` (repeatable; see refreshconf serve --list-defects)")
 	fs.BoolVar(&c.Quiet, "quiet-report-path", false, "do not print where the reports were written")
+	fs.StringVar(&c.KeyCache, "key-cache", os.Getenv("REFRESHCONF_KEY_CACHE"), "`FILE` caching the run's RSA keys (embedded target's and attacker's), or 'off' to generate fresh ones (default: refreshconf/"+keycache.FileName+" in the user cache dir); env REFRESHCONF_KEY_CACHE")
 }
 
 // flags is the configuration bound to the process's command line; Ginkgo

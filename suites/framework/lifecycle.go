@@ -16,13 +16,21 @@ import (
 	"github.com/refreshconf/refreshconf/suites/report"
 )
 
-// The two pieces of state a Ginkgo suite needs across nodes: what process
-// #1 started (hostState), and what every process joined (current). They are
-// set in SynchronizedBeforeSuite and cleared in SynchronizedAfterSuite.
+// The state a Ginkgo suite needs across nodes: what process #1 started
+// (hostState), and what every process joined (current), set in
+// SynchronizedBeforeSuite and cleared in SynchronizedAfterSuite; and the
+// conformance report the ReportAfterSuite wrote (lastConformance), for
+// `refreshconf run`, which would otherwise decode the JSON report again.
 var (
-	hostState *host
-	current   *session
+	hostState       *host
+	current         *session
+	lastConformance *report.Conformance
 )
+
+// LastConformance returns the conformance report of the suite run that
+// ended last in this process, or nil if none was written. `refreshconf
+// run` reads its verdict from it after RunSpecs returns.
+func LastConformance() *report.Conformance { return lastConformance }
 
 // session is what every process needs to assert: the resolved profile,
 // the results, the redactor and the shared audit poller.
@@ -46,9 +54,24 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		AbortSuite("refreshconf could not start the run: " + err.Error())
 	}
 	hostState = h
-	return h.shared
+	if sc, _ := GinkgoConfiguration(); sc.ParallelTotal <= 1 {
+		// One process: it joins the run with the host's own values;
+		// there is nothing to serialise.
+		return nil
+	}
+	data, err := h.encode()
+	if err != nil {
+		AbortSuite("refreshconf could not share the run: " + err.Error())
+	}
+	return data
 }, func(ctx SpecContext, data []byte) {
-	s, err := joinSession(data)
+	var s *session
+	var err error
+	if len(data) == 0 && hostState != nil {
+		s, err = newSession(hostState.shared, hostState.profile)
+	} else {
+		s, err = joinSession(data)
+	}
 	if err != nil {
 		AbortSuite("refreshconf could not join the run: " + err.Error())
 	}
@@ -71,8 +94,9 @@ var _ = SynchronizedAfterSuite(func() {
 }, NodeTimeout(30*time.Second))
 
 var _ = ReportAfterSuite("refreshconf conformance report", func(r Report) {
-	dir, err := writeReports(r, flags)
+	dir, c, err := writeReports(r, flags)
 	Expect(err).NotTo(HaveOccurred(), "writing the reports")
+	lastConformance = c
 	if !flags.Quiet && dir != "" {
 		fmt.Fprintf(GinkgoWriter, "refreshconf reports written to %s\n", dir)
 		fmt.Printf("\nrefreshconf: conformance report, JUnit and JSON written to %s\n", dir)
@@ -89,13 +113,18 @@ func joinSession(data []byte) (*session, error) {
 	if flags.ProfilePath != "" {
 		dir = filepath.Dir(flags.ProfilePath)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := profile.Parse(ctx, sh.Profile, dir, profile.LoadOptions{})
+	p, err := profile.Parse(context.Background(), sh.Profile, dir, profile.LoadOptions{})
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("re-reading the resolved profile: %w", err)
 	}
 	p.ApplyDefaults()
+	return newSession(sh, p)
+}
+
+// newSession builds a session over the run's shared data and resolved
+// profile, and starts its audit poller.
+func newSession(sh shared, p *profile.Profile) (*session, error) {
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{shared: sh, profile: p, redactor: newRedactor(p), cancel: cancel}
 	src, err := audit.FromProfile(p)
 	if err != nil {

@@ -12,22 +12,24 @@ import (
 )
 
 // writeReports writes every report of r into the configured folder (a new
-// temporary folder when none is configured) and returns it.
-func writeReports(r types.Report, cfg Config) (string, error) {
+// temporary folder when none is configured) and returns the folder and
+// the conformance report.
+func writeReports(r types.Report, cfg Config) (string, *report.Conformance, error) {
 	dir := cfg.ReportDir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "refreshconf-report-"+time.Now().Format("20060102-150405")+"-")
 		if err != nil {
-			return "", fmt.Errorf("creating a report folder: %w", err)
+			return "", nil, fmt.Errorf("creating a report folder: %w", err)
 		}
 		dir = d
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", fmt.Errorf("report folder %q: %w", dir, err)
+		return "", nil, fmt.Errorf("report folder %q: %w", dir, err)
 	}
-	if _, err := report.WriteAll(abs, r, true); err != nil {
-		return "", err
+	c, err := report.WriteAll(abs, r, true)
+	if err != nil {
+		return "", nil, err
 	}
-	return abs, nil
+	return abs, c, nil
 }

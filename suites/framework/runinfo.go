@@ -26,7 +26,7 @@ func (s *session) runInfo() report.RunInfo {
 		Certify: flags.Certify, Defects: s.shared.Defects, Target: p.Name, TokenURL: p.Target.TokenURL,
 		Implementation: p.Implementation, AuditSource: src, Stances: nonDefaultStances(p.Stances),
 		Selected: s.shared.Selected, FireTime: s.shared.FireTime.Round(time.Millisecond).String(),
-		Profile: s.redactor.Redact(string(red)),
+		Profile: s.redactor.Redact(string(red)), Timings: &s.shared.Timings, Keys: s.shared.Keys,
 	}
 }
 

@@ -3,20 +3,24 @@ package framework
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/refreshconf/refreshconf/client"
 	"github.com/refreshconf/refreshconf/fixtures/forge"
+	"github.com/refreshconf/refreshconf/fixtures/keycache"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/fixtures/provision"
 	"github.com/refreshconf/refreshconf/fixtures/target"
 	"github.com/refreshconf/refreshconf/suites/catalogue"
+	"github.com/refreshconf/refreshconf/suites/report"
 )
 
 // host is what process #1 owns for the whole run: the embedded target (if
@@ -24,7 +28,23 @@ import (
 type host struct {
 	running  *target.Running
 	listener *forge.Listener
-	shared   []byte
+	shared   shared
+	profile  *profile.Profile // resolved, defaults applied
+}
+
+// encode serialises what every other process needs: the shared data with
+// the profile as YAML (secrets as their sources).
+func (h *host) encode() ([]byte, error) {
+	sh := h.shared
+	var err error
+	if sh.Profile, err = h.profile.Marshal(); err != nil {
+		return nil, fmt.Errorf("serialising the resolved profile: %w", err)
+	}
+	data, err := json.Marshal(sh)
+	if err != nil {
+		return nil, fmt.Errorf("serialising the results: %w", err)
+	}
+	return data, nil
 }
 
 // Close stops what the host started.
@@ -51,25 +71,24 @@ type shared struct {
 	Results      map[string]*resultWire `json:"results"`
 	FireTime     time.Duration          `json:"fire_time"`
 	Selected     int                    `json:"selected"`
-	ProfileErr   string                 `json:"profile_error,omitempty"`
+	Timings      report.Timings         `json:"timings"`
+	Keys         string                 `json:"keys"`
 }
 
 // startHost resolves the target, builds the environment and fires every
 // scenario selected by labelFilter. It runs once, on process #1.
 func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, error) {
+	begun := time.Now()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	h := &host{}
-	// The attacker keys (an RSA key above all) take a while to generate
-	// and depend on nothing: make them while the target starts and is
-	// provisioned (which mostly waits for tokens to age).
-	keys := make(chan attackerKeys, 1)
-	go func() {
-		k, err := forge.NewAttackerKeys()
-		keys <- attackerKeys{k, err}
-	}()
-	p, running, err := resolveProfile(ctx, cfg)
+	var tm report.Timings
+	keys, err := loadRunKeys(ctx, cfg, &tm)
+	if err != nil {
+		return nil, err
+	}
+	p, running, err := resolveProfile(ctx, cfg, keys.target, &tm)
 	if err != nil {
 		return nil, err
 	}
@@ -85,11 +104,7 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
-	ak := <-keys
-	if ak.err != nil {
-		return nil, fmt.Errorf("generating attacker keys: %w", ak.err)
-	}
-	env, listener, err := newEnv(ctx, p, runID, ak.keys)
+	env, listener, err := newEnv(ctx, p, runID, keys.attacker)
 	if err != nil {
 		return nil, err
 	}
@@ -101,45 +116,103 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	}
 	started := time.Now()
 	results := fire(ctx, env, selected)
-	sh := shared{
+	fired := time.Now()
+	tm.Firing = ms(fired.Sub(started))
+	tm.SetUp = ms(fired.Sub(begun))
+	h.shared = shared{
 		RunID: runID, MarkerPrefix: env.Client.MarkerPrefix(), Started: started, Embedded: running != nil, Defects: cfg.Defects,
-		Results: results, FireTime: time.Since(started), Selected: len(selected),
+		Results: results, FireTime: fired.Sub(started), Selected: len(selected), Timings: tm, Keys: keys.note,
 	}
-	if sh.Profile, err = p.Marshal(); err != nil {
-		return nil, fmt.Errorf("serialising the resolved profile: %w", err)
-	}
-	if h.shared, err = json.Marshal(sh); err != nil {
-		return nil, fmt.Errorf("serialising the results: %w", err)
-	}
+	h.profile = p
 	ok = true
 	return h, nil
 }
 
+// ms converts d to milliseconds for report.Timings.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// runKeys are the RSA keys of a run: the embedded target's two signing
+// keys and the attacker's RSA key, and how they were obtained.
+type runKeys struct {
+	target   []*rsa.PrivateKey
+	attacker *forge.AttackerKeys
+	note     string
+}
+
+// runKeyCount is how many RSA keys a run uses: two for the embedded
+// target (the current and a published spare), one for the attacker.
+const runKeyCount = 3
+
+// loadRunKeys takes the run's RSA keys from the key cache (see
+// fixtures/keycache), generating and saving what is missing; with
+// --key-cache off it generates them all. A cache that cannot be used is
+// a warning on standard error, not a failure.
+func loadRunKeys(ctx context.Context, cfg Config, tm *report.Timings) (runKeys, error) {
+	t0 := time.Now()
+	path := ""
+	note := ""
+	switch cfg.KeyCache {
+	case KeyCacheOff:
+		note = "generated for this run (--key-cache off)"
+	case "":
+		p, err := keycache.DefaultPath()
+		if err != nil {
+			note = "generated for this run (" + err.Error() + ")"
+			break
+		}
+		path = p
+	default:
+		path = cfg.KeyCache
+	}
+	res, err := keycache.Load(ctx, path, runKeyCount)
+	if err != nil {
+		return runKeys{}, err
+	}
+	if res.Warning != "" {
+		fmt.Fprintln(os.Stderr, "refreshconf: warning: "+res.Warning)
+	}
+	if path != "" {
+		note = fmt.Sprintf("key cache %s: %d of %d RSA keys reused", path, runKeyCount-res.Generated, runKeyCount)
+	}
+	ak, err := forge.AttackerKeysWith(res.Keys[2])
+	if err != nil {
+		return runKeys{}, err
+	}
+	tm.Keys = ms(time.Since(t0))
+	return runKeys{target: res.Keys[:2], attacker: ak, note: note}, nil
+}
+
 // resolveProfile loads the profile (running its provisioner) or starts and
-// provisions the embedded reference target.
-func resolveProfile(ctx context.Context, cfg Config) (*profile.Profile, *target.Running, error) {
+// provisions the embedded reference target with signing keys targetKeys.
+func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings) (*profile.Profile, *target.Running, error) {
 	if cfg.ProfilePath != "" {
 		p, err := profile.Load(ctx, cfg.ProfilePath, profile.LoadOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("loading the profile: %w", err)
 		}
 		if p.Provision != nil {
+			t0 := time.Now()
 			if err := provision.Run(ctx, p); err != nil {
 				return nil, nil, fmt.Errorf("provisioning credential sets for profile %s: %w", cfg.ProfilePath, err)
 			}
+			tm.Provisioning = ms(time.Since(t0))
 		}
 		p.ApplyDefaults()
 		return p, nil, nil
 	}
-	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects}, "127.0.0.1:0")
+	t0 := time.Now()
+	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects, SigningKeys: targetKeys}, "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
 	}
+	t1 := time.Now()
+	tm.TargetStart = ms(t1.Sub(t0))
 	p, err := ProvisionEmbedded(ctx, running.URL, running.Server.AdminToken(), cfg.AuditLatency)
 	if err != nil {
 		_ = running.Shutdown(context.Background())
 		return nil, nil, err
 	}
+	tm.Provisioning = ms(time.Since(t1))
 	if cfg.AuditTimeout > 0 {
 		p.Timeouts.Audit = profile.D(cfg.AuditTimeout)
 	}
@@ -148,19 +221,14 @@ func resolveProfile(ctx context.Context, cfg Config) (*profile.Profile, *target.
 }
 
 // embeddedProvisionOptions are the provisioning options of the embedded
-// reference target. Its expiry and rotation checks compare times exactly
-// (a whole-second exp or oit is truncated, so only ever earlier), so the
-// expired and rotation_exceeded sets need age only their short lifetime,
-// plus a small margin, instead of the generic whole-second grace: the run
-// no longer waits ~2 s before firing.
+// reference target. Its expiry and rotation checks compare times exactly,
+// and a whole-second exp or oit is truncated, so only ever earlier: a
+// refresh token issued with a 1 ms lifetime (or a rotation chain with a
+// 1 ms maximum) is expired 1 ms after issuance. The expired and
+// rotation_exceeded sets therefore need no ageing at all, where the
+// generic provisioner waits its short lifetime plus a whole-second grace.
 func embeddedProvisionOptions() provision.ReferenceOptions {
-	return provision.ReferenceOptions{ShortLifetime: 250 * time.Millisecond, AgingGrace: 20 * time.Millisecond}
-}
-
-// attackerKeys is the outcome of generating the attacker's keys.
-type attackerKeys struct {
-	keys *forge.AttackerKeys
-	err  error
+	return provision.ReferenceOptions{ShortLifetime: time.Millisecond, AgingGrace: time.Millisecond}
 }
 
 // newEnv builds the client, forge keys (unless given) and listener for

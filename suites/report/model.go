@@ -35,8 +35,29 @@ type RunInfo struct {
 	Stances        []string               `json:"stances,omitempty"` // non-default stances used
 	Selected       int                    `json:"selected"`
 	FireTime       string                 `json:"fire_time"`
+	// Timings are the wall times of the run's set-up, for whoever asks
+	// where a run's time went (refreshconf bench prints them).
+	Timings *Timings `json:"timings,omitempty"`
+	// Keys says where the run's RSA keys came from (key cache or fresh).
+	Keys string `json:"keys,omitempty"`
 	// Profile is the profile with every secret redacted (YAML).
 	Profile string `json:"profile"`
+}
+
+// Timings are the wall times, in milliseconds, of a run's set-up phases
+// on process #1. Phases that did not happen are 0.
+type Timings struct {
+	// Keys is loading (or generating) the RSA keys.
+	Keys float64 `json:"keys_ms"`
+	// TargetStart is starting the embedded reference target.
+	TargetStart float64 `json:"target_start_ms"`
+	// Provisioning is provisioning the embedded target or running the
+	// profile's provisioner.
+	Provisioning float64 `json:"provisioning_ms"`
+	// Firing is crafting and sending every selected scenario's requests.
+	Firing float64 `json:"firing_ms"`
+	// SetUp is the whole set-up, from its start to the end of firing.
+	SetUp float64 `json:"setup_ms"`
 }
 
 // Outcome is the structured result of one scenario attached to its spec

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // File names written by WriteAll.
@@ -25,38 +27,58 @@ const (
 
 // WriteAll writes the conformance report (YAML, Markdown, HTML), JUnit and
 // the Ginkgo JSON report of r into dir (created if needed). withGinkgo
-// false skips JUnit and JSON (when re-rendering from a JSON report).
+// false skips JUnit and JSON (when re-rendering from a JSON report). The
+// files are rendered and written concurrently; the JSON report is compact
+// (Ginkgo's own writer indents it, which doubles its cost and size).
 func WriteAll(dir string, r types.Report, withGinkgo bool) (*Conformance, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the report folder: %w", err)
 	}
 	c := Build(r)
-	y, err := c.YAML()
-	if err != nil {
-		return nil, err
+	render := map[string]func() ([]byte, error){
+		FileYAML:     c.YAML,
+		FileMarkdown: c.Markdown,
+		FileHTML:     c.HTML,
 	}
-	md, err := c.Markdown()
-	if err != nil {
-		return nil, err
-	}
-	html, err := c.HTML()
-	if err != nil {
-		return nil, err
-	}
-	for name, data := range map[string][]byte{FileYAML: y, FileMarkdown: md, FileHTML: html} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", name, err)
-		}
+	var g errgroup.Group
+	for name, fn := range render {
+		g.Go(func() error {
+			data, err := fn()
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				return fmt.Errorf("writing %s: %w", name, err)
+			}
+			return nil
+		})
 	}
 	if withGinkgo {
-		if err := reporters.GenerateJUnitReportWithConfig(r, filepath.Join(dir, FileJUnit), reporters.JunitReportConfig{OmitLeafNodeType: true, OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped}); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", FileJUnit, err)
-		}
-		if err := reporters.GenerateJSONReport(r, filepath.Join(dir, FileJSON)); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", FileJSON, err)
-		}
+		g.Go(func() error {
+			if err := reporters.GenerateJUnitReportWithConfig(r, filepath.Join(dir, FileJUnit), reporters.JunitReportConfig{OmitLeafNodeType: true, OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped}); err != nil {
+				return fmt.Errorf("writing %s: %w", FileJUnit, err)
+			}
+			return nil
+		})
+		g.Go(func() error { return writeGinkgoJSON(filepath.Join(dir, FileJSON), r) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// writeGinkgoJSON writes r as Ginkgo's JSON report (a one-element array of
+// types.Report, as `ginkgo --json-report` writes), without indentation.
+func writeGinkgoJSON(path string, r types.Report) error {
+	data, err := json.Marshal([]types.Report{r})
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", filepath.Base(path), err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
+	}
+	return nil
 }
 
 // YAML renders the report as YAML; its first lines are comments holding
