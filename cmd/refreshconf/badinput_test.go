@@ -73,6 +73,7 @@ func badInputs() []badInput {
 		{name: "timeout not a duration", args: fixed("run", "--timeout", "banana"), code: 2, want: []string{`invalid argument "banana"`, "--timeout"}},
 		{name: "timeout zero", args: fixed("run", "--timeout", "0s"), code: 2, want: []string{"--timeout must be positive"}},
 		{name: "broken label filter", args: fixed("run", "--label-filter", "family:seed &&"), code: 2, want: []string{`--label-filter "family:seed &&"`}},
+		{name: "key cache is a directory", args: func(t *testing.T, dir, _ string) []string { return []string{"run", "--key-cache", dir} }, code: 2, want: []string{"--key-cache", "is a directory", "rsa-keys-v1.pem", "'off'"}},
 		{name: "negative audit latency", args: fixed("run", "--audit-latency", "-1s"), code: 2, want: []string{"--audit-latency", "must not be negative"}},
 		{name: "defect with a profile", args: withProfile(func(s string) string { return s }, "--defect", "ignore-blocked"), code: 2, want: []string{"apply to the embedded reference target only"}},
 		{name: "catalogue format", args: fixed("catalogue", "--format", "xml"), code: 2, want: []string{"xml"}},

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -111,6 +112,11 @@ func (c Config) validate() error {
 	}
 	if c.AuditLatency < 0 || c.AuditTimeout < 0 {
 		return fmt.Errorf("--audit-latency %s / --audit-timeout %s: durations must not be negative", c.AuditLatency, c.AuditTimeout)
+	}
+	if c.KeyCache != "" && c.KeyCache != KeyCacheOff {
+		if fi, err := os.Stat(c.KeyCache); err == nil && fi.IsDir() {
+			return fmt.Errorf("--key-cache %s is a directory: give a file path such as %s, or 'off' to generate fresh keys", c.KeyCache, filepath.Join(c.KeyCache, keycache.FileName))
+		}
 	}
 	if c.ProfilePath != "" {
 		if _, err := os.Stat(c.ProfilePath); err != nil {
