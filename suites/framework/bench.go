@@ -84,4 +84,4 @@ func ProvisionEmbedded(ctx context.Context, baseURL, adminToken string, auditLat
 }
 
 // embeddedAuditPoll is the audit poll interval against the embedded target.
-const embeddedAuditPoll = 5 * time.Millisecond
+const embeddedAuditPoll = 2 * time.Millisecond
