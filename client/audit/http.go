@@ -113,6 +113,12 @@ func NewHTTP(cfg HTTPConfig) (*HTTPSource, error) {
 	if s.client == nil {
 		s.client = &http.Client{Timeout: s.timeout}
 	}
+	// Never follow a redirect: net/http would resend audit.headers (an API
+	// key, say) to whatever host the answer names. A redirect is an error
+	// that names where it pointed.
+	c := *s.client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.client = &c
 	return s, nil
 }
 
@@ -170,14 +176,22 @@ func (s *HTTPSource) Fetch(ctx context.Context, q Query) (Batch, error) {
 		return Batch{}, fmt.Errorf("%s: reading response: %w", s.Name(), err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		shown := snippet(body, s.secrets...)
 		hint := ""
 		switch resp.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
 			hint = " (check audit.headers, e.g. Authorization: Bearer ${ADMIN_TOKEN})"
 		case http.StatusNotFound:
 			hint = " (check audit.url)"
+		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			hint = " (redirects are not followed, so that audit.headers go to audit.url's host only: set audit.url to the final URL"
+			if loc, err := resp.Location(); err == nil {
+				hint += ", which the answer gave as " + displayURL(loc)
+			}
+			hint += ")"
+			shown = "(body not shown: it repeats the redirect's URL, whose query may be a credential)"
 		}
-		return Batch{}, fmt.Errorf("%s: status %s%s: %s", s.Name(), resp.Status, hint, snippet(body, s.secrets...))
+		return Batch{}, fmt.Errorf("%s: status %s%s: %s", s.Name(), resp.Status, hint, shown)
 	}
 	if int64(len(body)) > s.maxBody {
 		return Batch{}, fmt.Errorf("%s: response larger than %d bytes; raise limits.max_body_bytes or make the endpoint page its rows", s.Name(), s.maxBody)

@@ -292,3 +292,42 @@ func TestHTTPSourceNonNumericIDs(t *testing.T) {
 		t.Fatalf("batch = %+v, %v, after=%q", b, err, gotAfter.Get())
 	}
 }
+
+// TestHTTPSourceDoesNotFollowRedirects: a redirect would carry
+// audit.headers (here an API key, which net/http forwards to any host) to
+// another server; the source must stop at the 3xx and name its target.
+func TestHTTPSourceDoesNotFollowRedirects(t *testing.T) {
+	var elsewhereHits atomic.Int32
+	var leaked atomic.Value
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhereHits.Add(1)
+		leaked.Store(r.Header.Get("X-Api-Key"))
+		_, _ = w.Write([]byte(`{"rows":[]}`))
+	}))
+	defer elsewhere.Close()
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+"/rows?sig=secret-in-query", code)
+		}))
+		s, err := NewHTTP(HTTPConfig{URL: srv.URL + "/audit/rows", Headers: map[string]string{"X-Api-Key": adminToken}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Fetch(context.Background(), Query{Contains: "rc-"})
+		srv.Close()
+		if err == nil {
+			t.Fatalf("%d: Fetch followed the redirect (no error)", code)
+		}
+		for _, want := range []string{fmt.Sprint(code), "redirects are not followed", elsewhere.URL + "/rows", "audit.url"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%d: error %q lacks %q", code, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "secret-in-query") || strings.Contains(err.Error(), adminToken) {
+			t.Errorf("%d: error shows the redirect's query or the key: %s", code, err)
+		}
+	}
+	if n := elsewhereHits.Load(); n != 0 {
+		t.Errorf("the redirect target was queried %d times (key sent: %v)", n, leaked.Load())
+	}
+}

@@ -36,6 +36,7 @@ func LastConformance() *report.Conformance { return lastConformance }
 // the results, the redactor and the shared audit poller.
 type session struct {
 	shared   shared
+	steps    map[string][]step // decoded exchanges by scenario ID (with an audit source)
 	profile  *profile.Profile
 	redactor *client.Redactor
 	poller   *audit.Poller // nil when the profile has no audit source
@@ -141,11 +142,13 @@ func newSession(sh shared, p *profile.Profile) (*session, error) {
 		Start:     sh.Started,
 	})
 	resp, _ := src.(*audit.ResponseSource)
-	for _, r := range sh.Results {
+	s.steps = make(map[string][]step, len(sh.Results))
+	for id, r := range sh.Results {
 		steps, err := r.steps()
 		if err != nil {
 			continue // reported by the spec
 		}
+		s.steps[id] = steps
 		for i, st := range steps {
 			if resp != nil {
 				// Process #1 classified the raw response at fire time;
