@@ -27,17 +27,20 @@ type harnessResult struct {
 	peakRSS int64 // bytes; 0 when the platform does not report it
 	// timings are the run's set-up phases, read from its report.
 	timings report.Timings
+	// provisioned says how the run's embedded target was provisioned.
+	provisioned string
 }
 
 // measureHarness runs the whole catalogue through the suites, reports
 // included, in a child `refreshconf run` against its embedded target with
-// the given audit latency and key cache (a file, or "off"), and times it.
-func measureHarness(ctx context.Context, reportDir string, latency time.Duration, keyCache string) (harnessResult, error) {
+// the given audit latency, key cache and target cache (files, or "off"),
+// and times it.
+func measureHarness(ctx context.Context, reportDir string, latency time.Duration, keyCache, targetCache string) (harnessResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return harnessResult{}, fmt.Errorf("finding the refreshconf executable to run the harness: %w", err)
 	}
-	args := []string{"run", "--report-dir", reportDir, "--quiet-report-path", "--no-color", "--audit-latency", latency.String(), "--key-cache", keyCache}
+	args := []string{"run", "--report-dir", reportDir, "--quiet-report-path", "--no-color", "--audit-latency", latency.String(), "--key-cache", keyCache, "--target-cache", targetCache}
 	ctx, cancel := context.WithTimeout(ctx, harnessTimeout)
 	defer cancel()
 	var cmd *exec.Cmd
@@ -65,7 +68,7 @@ func measureHarness(ctx context.Context, reportDir string, latency time.Duration
 	if c.Run.Timings == nil {
 		return res, fmt.Errorf("the measured run's report in %s has no timings", reportDir)
 	}
-	res.timings = *c.Run.Timings
+	res.timings, res.provisioned = *c.Run.Timings, c.Run.Provisioned
 	return res, nil
 }
 

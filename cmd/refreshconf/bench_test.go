@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +50,8 @@ func TestBenchQuickJSON(t *testing.T) {
 	ph := r.Phases
 	for name, v := range map[string]float64{"keys_ms": ph.KeysMs, "target_start_ms": ph.TargetStartMs, "provisioning_ms": ph.ProvisioningMs,
 		"firing_ms": ph.FiringMs, "setup_ms": ph.SetUpMs, "after_setup_ms": ph.AfterSetUpMs,
-		"harness_own_ms": r.OwnMs, "harness_own_ratio": r.OwnRatio, "harness_fresh_keys_ms": r.FreshKeysMs, "harness_fresh_keys_ratio": r.FreshKeysRatio} {
+		"harness_own_ms": r.OwnMs, "harness_own_ratio": r.OwnRatio, "harness_fresh_keys_ms": r.FreshKeysMs, "harness_fresh_keys_ratio": r.FreshKeysRatio,
+		"harness_provisioning_ms": r.ProvisionedMs, "harness_provisioning_ratio": r.ProvisionedRatio} {
 		if !(v > 0) {
 			t.Errorf("%s = %v, want a positive figure", name, v)
 		}
@@ -65,6 +67,11 @@ func TestBenchQuickJSON(t *testing.T) {
 	}
 	if got, want := r.OwnRatio, r.OwnMs/r.FloorMs; got < want*0.999 || got > want*1.001 {
 		t.Errorf("harness_own_ratio %v, want harness_own_ms/floor_ms = %v", got, want)
+	}
+	// The measured runs found the target the warm-up run cached; the
+	// --target-cache off runs did not (they are the slower figure).
+	if !strings.HasPrefix(r.HarnessProvisioned, "restored from the target cache") {
+		t.Errorf("harness_provisioned = %q: the measured runs did not use the bench's target cache", r.HarnessProvisioned)
 	}
 	wantLat := []float64{0, 1000, 2000}
 	if len(r.Latency) != len(wantLat) {

@@ -69,6 +69,7 @@ usage error.`,
 				}()
 			}
 			framework.SetConfig(cfg)
+			framework.TuneGC()
 			sc, rc := ginkgo.GinkgoConfiguration()
 			sc.LabelFilter = labelFilter
 			sc.Timeout = timeout

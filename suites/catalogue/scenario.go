@@ -192,6 +192,17 @@ func ByID(id string) (*Scenario, bool) {
 	return nil, false
 }
 
+// Index returns every scenario by its ID, as it appears in the table (a
+// new map each call: callers may keep it for a run).
+func Index() map[string]*Scenario {
+	all := table()
+	m := make(map[string]*Scenario, len(all))
+	for _, s := range all {
+		m[s.ID] = s
+	}
+	return m
+}
+
 // ByCode returns the scenarios whose catalogue code is c.
 func ByCode(c codes.Code) []*Scenario {
 	var out []*Scenario

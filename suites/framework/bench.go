@@ -33,7 +33,7 @@ func FireCatalogue(ctx context.Context, p *profile.Profile, labelFilter string) 
 	if err != nil {
 		return FireStats{}, err
 	}
-	env, listener, err := newEnv(ctx, p, runID, nil)
+	env, listener, err := newEnv(ctx, p, runID, nil, nil)
 	if err != nil {
 		return FireStats{}, err
 	}
@@ -70,6 +70,14 @@ func ProvisionEmbedded(ctx context.Context, baseURL, adminToken string, auditLat
 	if err != nil {
 		return nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
 	}
+	embeddedTimeouts(p, auditLatency)
+	return p, nil
+}
+
+// embeddedTimeouts sets the audit timeouts of the embedded target's
+// freshly provisioned (or restored) profile p for audit latency
+// auditLatency, and applies the defaults.
+func embeddedTimeouts(p *profile.Profile, auditLatency time.Duration) {
 	if auditLatency > 0 && p.Timeouts.Audit.Std() < 2*auditLatency+5*time.Second {
 		p.Timeouts.Audit = profile.D(2*auditLatency + 5*time.Second)
 	}
@@ -80,7 +88,6 @@ func ProvisionEmbedded(ctx context.Context, baseURL, adminToken string, auditLat
 		p.Timeouts.AuditPoll = profile.D(embeddedAuditPoll)
 	}
 	p.ApplyDefaults()
-	return p, nil
 }
 
 // embeddedAuditPoll is the audit poll interval against the embedded target.

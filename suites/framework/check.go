@@ -34,7 +34,7 @@ func Entries(f catalogue.Family) []TableEntry {
 func Check(ctx SpecContext, id string) {
 	s := current
 	Expect(s).NotTo(BeNil(), "the run was not set up (SynchronizedBeforeSuite failed)")
-	sc, ok := catalogue.ByID(id)
+	sc, ok := s.scenarios[id]
 	Expect(ok).To(BeTrue(), "unknown scenario %s", id)
 	r := s.shared.Results[id]
 	if r == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/refreshconf/refreshconf/client"
 	"github.com/refreshconf/refreshconf/client/audit"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
+	"github.com/refreshconf/refreshconf/suites/catalogue"
 	"github.com/refreshconf/refreshconf/suites/report"
 )
 
@@ -35,12 +36,14 @@ func LastConformance() *report.Conformance { return lastConformance }
 // session is what every process needs to assert: the resolved profile,
 // the results, the redactor and the shared audit poller.
 type session struct {
-	shared   shared
-	steps    map[string][]step // decoded exchanges by scenario ID (with an audit source)
-	profile  *profile.Profile
-	redactor *client.Redactor
-	poller   *audit.Poller // nil when the profile has no audit source
-	cancel   context.CancelFunc
+	shared shared
+	steps  map[string][]step // decoded exchanges by scenario ID (with an audit source)
+	// scenarios is the catalogue by ID, built once for the run's specs.
+	scenarios map[string]*catalogue.Scenario
+	profile   *profile.Profile
+	redactor  *client.Redactor
+	poller    *audit.Poller // nil when the profile has no audit source
+	cancel    context.CancelFunc
 }
 
 // setupTimeout bounds target start-up, provisioning and firing.
@@ -69,7 +72,10 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	var s *session
 	var err error
 	if len(data) == 0 && hostState != nil {
-		s, err = newSession(hostState.shared, hostState.profile)
+		// One process: it joins with the host's values, and its
+		// redactor, which knows every secret the profile names and every
+		// token the target issued while firing.
+		s, err = newSession(hostState.shared, hostState.profile, hostState.redactor)
 	} else {
 		s, err = joinSession(data)
 	}
@@ -119,14 +125,14 @@ func joinSession(data []byte) (*session, error) {
 		return nil, fmt.Errorf("re-reading the resolved profile: %w", err)
 	}
 	p.ApplyDefaults()
-	return newSession(sh, p)
+	return newSession(sh, p, newRedactor(p))
 }
 
 // newSession builds a session over the run's shared data and resolved
-// profile, and starts its audit poller.
-func newSession(sh shared, p *profile.Profile) (*session, error) {
+// profile with redactor red, and starts its audit poller.
+func newSession(sh shared, p *profile.Profile, red *client.Redactor) (*session, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{shared: sh, profile: p, redactor: newRedactor(p), cancel: cancel}
+	s := &session{shared: sh, profile: p, redactor: red, cancel: cancel, scenarios: catalogue.Index()}
 	src, err := audit.FromProfile(p)
 	if err != nil {
 		cancel()

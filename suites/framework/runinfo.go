@@ -27,6 +27,7 @@ func (s *session) runInfo() report.RunInfo {
 		Implementation: p.Implementation, AuditSource: src, Stances: nonDefaultStances(p.Stances),
 		Selected: s.shared.Selected, FireTime: s.shared.FireTime.Round(time.Millisecond).String(),
 		Profile: s.redactor.Redact(string(red)), Timings: &s.shared.Timings, Keys: s.shared.Keys,
+		Provisioned: s.shared.Provisioned,
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 type host struct {
 	running  *target.Running
 	listener *forge.Listener
+	redactor *client.Redactor // the firing client's
 	shared   shared
 	profile  *profile.Profile // resolved, defaults applied
 }
@@ -73,6 +74,7 @@ type shared struct {
 	Selected     int                    `json:"selected"`
 	Timings      report.Timings         `json:"timings"`
 	Keys         string                 `json:"keys"`
+	Provisioned  string                 `json:"provisioned,omitempty"`
 }
 
 // startHost resolves the target, builds the environment and fires every
@@ -88,7 +90,14 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
-	p, running, err := resolveProfile(ctx, cfg, keys.target, &tm)
+	var provisioned string
+	pending := startListener(ctx, keys.attacker)
+	defer func() {
+		if pending != nil { // not handed to newEnv: an earlier step failed
+			closeListener(pending)
+		}
+	}()
+	p, running, err := resolveProfile(ctx, cfg, keys.target, &tm, &provisioned)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +113,12 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
-	env, listener, err := newEnv(ctx, p, runID, keys.attacker)
+	env, listener, err := newEnv(ctx, p, runID, keys.attacker, pending)
+	pending = nil
 	if err != nil {
 		return nil, err
 	}
-	h.listener = listener
+	h.listener, h.redactor = listener, env.Client.Redactor()
 
 	selected, err := selectScenarios(labelFilter)
 	if err != nil {
@@ -121,7 +131,7 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	tm.SetUp = ms(fired.Sub(begun))
 	h.shared = shared{
 		RunID: runID, MarkerPrefix: env.Client.MarkerPrefix(), Started: started, Embedded: running != nil, Defects: cfg.Defects,
-		Results: results, FireTime: fired.Sub(started), Selected: len(selected), Timings: tm, Keys: keys.note,
+		Results: results, FireTime: fired.Sub(started), Selected: len(selected), Timings: tm, Keys: keys.note, Provisioned: provisioned,
 	}
 	h.profile = p
 	ok = true
@@ -184,7 +194,7 @@ func loadRunKeys(ctx context.Context, cfg Config, tm *report.Timings) (runKeys, 
 
 // resolveProfile loads the profile (running its provisioner) or starts and
 // provisions the embedded reference target with signing keys targetKeys.
-func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings) (*profile.Profile, *target.Running, error) {
+func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings, provisioned *string) (*profile.Profile, *target.Running, error) {
 	if cfg.ProfilePath != "" {
 		p, err := profile.Load(ctx, cfg.ProfilePath, profile.LoadOptions{})
 		if err != nil {
@@ -200,19 +210,10 @@ func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKe
 		p.ApplyDefaults()
 		return p, nil, nil
 	}
-	t0 := time.Now()
-	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects, SigningKeys: targetKeys}, "127.0.0.1:0")
+	p, running, err := startEmbedded(ctx, cfg, targetKeys, tm, provisioned)
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
-	}
-	t1 := time.Now()
-	tm.TargetStart = ms(t1.Sub(t0))
-	p, err := ProvisionEmbedded(ctx, running.URL, running.Server.AdminToken(), cfg.AuditLatency)
-	if err != nil {
-		_ = running.Shutdown(context.Background())
 		return nil, nil, err
 	}
-	tm.Provisioning = ms(time.Since(t1))
 	if cfg.AuditTimeout > 0 {
 		p.Timeouts.Audit = profile.D(cfg.AuditTimeout)
 	}
@@ -232,35 +233,68 @@ func embeddedProvisionOptions() provision.ReferenceOptions {
 }
 
 // newEnv builds the client, forge keys (unless given) and listener for
-// process #1.
-func newEnv(ctx context.Context, p *profile.Profile, runID string, keys *forge.AttackerKeys) (*catalogue.Env, *forge.Listener, error) {
-	c, err := newClient(p, runID)
-	if err != nil {
-		return nil, nil, err
-	}
+// process #1. The listener is the one pending delivers, when not nil (see
+// startListener), else started here.
+func newEnv(ctx context.Context, p *profile.Profile, runID string, keys *forge.AttackerKeys, pending <-chan startedListener) (*catalogue.Env, *forge.Listener, error) {
+	var err error
 	if keys == nil {
 		if keys, err = forge.NewAttackerKeys(); err != nil {
 			return nil, nil, fmt.Errorf("generating attacker keys: %w", err)
 		}
 	}
-	listener, err := forge.StartListener(ctx, keys.RSA)
-	if err != nil {
-		return nil, nil, fmt.Errorf("starting the loopback jku/x5u listener: %w", err)
+	if pending == nil {
+		pending = startListener(ctx, keys)
 	}
-	env := &catalogue.Env{Profile: p, Client: c, Attacker: keys, Listener: listener, Now: time.Now}
+	c, err := newClient(p, runID)
+	if err != nil {
+		closeListener(pending)
+		return nil, nil, err
+	}
+	var sg *forge.Signer
 	if p.SigningKey != nil && !p.SigningKey.PrivateKeyPEM.IsZero() {
-		if env.Signer, err = forge.NewSigner(p.SigningKey); err != nil {
-			_ = listener.Close()
+		if sg, err = forge.NewSigner(p.SigningKey); err != nil {
+			closeListener(pending)
 			return nil, nil, fmt.Errorf("profile signing_key: %w", err)
 		}
 	}
+	var jwks []byte
 	if p.Target.KeysURL != "" {
-		if env.JWKS, err = fetchJWKS(ctx, p); err != nil {
-			_ = listener.Close()
+		if jwks, err = fetchJWKS(ctx, p); err != nil {
+			closeListener(pending)
 			return nil, nil, err
 		}
 	}
-	return env, listener, nil
+	sl := <-pending
+	if sl.err != nil {
+		return nil, nil, fmt.Errorf("starting the loopback jku/x5u listener: %w", sl.err)
+	}
+	env := &catalogue.Env{Profile: p, Client: c, Attacker: keys, Listener: sl.l, Now: time.Now, Signer: sg, JWKS: jwks}
+	return env, sl.l, nil
+}
+
+// startedListener is the outcome of startListener.
+type startedListener struct {
+	l   *forge.Listener
+	err error
+}
+
+// startListener starts the attacker's jku/x5u listener (its self-signed
+// certificate costs an RSA signature) in the background, so that it
+// overlaps the target's start; the channel delivers it once.
+func startListener(ctx context.Context, keys *forge.AttackerKeys) <-chan startedListener {
+	ch := make(chan startedListener, 1)
+	go func() {
+		l, err := forge.StartListener(ctx, keys.RSA)
+		ch <- startedListener{l, err}
+	}()
+	return ch
+}
+
+// closeListener waits for a pending listener and closes it.
+func closeListener(pending <-chan startedListener) {
+	if sl := <-pending; sl.l != nil {
+		_ = sl.l.Close()
+	}
 }
 
 // newClient builds the token-endpoint client for p with every secret of p

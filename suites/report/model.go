@@ -40,6 +40,9 @@ type RunInfo struct {
 	Timings *Timings `json:"timings,omitempty"`
 	// Keys says where the run's RSA keys came from (key cache or fresh).
 	Keys string `json:"keys,omitempty"`
+	// Provisioned says how the embedded target got its credential sets:
+	// through its OAuth flows, or restored from the target cache.
+	Provisioned string `json:"provisioned,omitempty"`
 	// Profile is the profile with every secret redacted (YAML).
 	Profile string `json:"profile"`
 }
