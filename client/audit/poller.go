@@ -146,21 +146,24 @@ type Poller struct {
 	wake    chan struct{} // buffered(1): wakes an idle loop
 	stopped chan struct{} // closed when the loop ends
 
-	mu       sync.Mutex
-	started  bool
-	cursor   string
-	since    time.Time
-	all      []seenEntry
-	ids      map[string]struct{}
-	markers  map[string]*markerState
-	touch    int
-	changed  chan struct{} // closed and replaced after every poll
-	queries  int64
-	polls    int64
-	errs     int64
-	lastErr  string
-	loopDone bool
-	fetching time.Time // when the query in flight started; zero when none
+	mu      sync.Mutex
+	started bool
+	cursor  string
+	since   time.Time
+	all     []seenEntry
+	ids     map[string]struct{}
+	markers map[string]*markerState
+	touch   int
+	changed chan struct{} // closed and replaced after every poll
+	queries int64
+	polls   int64
+	errs    int64
+	lastErr string
+	// lastErrWait is how long the last failed query had waited for its
+	// answer (a query that timed out waited its whole timeout).
+	lastErrWait time.Duration
+	loopDone    bool
+	fetching    time.Time // when the query in flight started; zero when none
 }
 
 // NewPoller returns a Poller reading src. Call Start before Await.
@@ -280,6 +283,7 @@ func (p *Poller) pollOnce(ctx context.Context) {
 		p.touch--
 	}
 	p.fetching = time.Now()
+	began := p.fetching
 	p.mu.Unlock()
 
 	fctx, cancel := context.WithTimeout(ctx, p.o.FetchTimeout)
@@ -294,7 +298,7 @@ func (p *Poller) pollOnce(ctx context.Context) {
 	if err != nil {
 		if ctx.Err() == nil {
 			p.errs++
-			p.lastErr = err.Error()
+			p.lastErr, p.lastErrWait = err.Error(), now.Sub(began)
 		}
 	} else {
 		p.polls++
@@ -505,6 +509,10 @@ func (p *Poller) timeout(st *markerState, marker string, timeout time.Duration, 
 	}
 	if w := time.Since(p.fetching); !p.fetching.IsZero() && w >= timeout/2 {
 		e.Waiting = w // stuck for much of the wait, not merely just sent
+	} else if p.lastErr != "" && p.lastErrWait >= timeout/2 {
+		// The query in flight gave up just before Await did: the source
+		// was as silent, only the order of the two timers differed.
+		e.Waiting = p.lastErrWait
 	}
 	return append([]Entry(nil), st.entries...), e
 }

@@ -53,3 +53,21 @@ func TestPollerTimeoutWithoutHangKeepsTheHint(t *testing.T) {
 		t.Errorf("message: %s", err)
 	}
 }
+
+// A query that times out just before Await gives up leaves no query in
+// flight; the source was as silent, and the message must say so all the
+// same (the order of the two timers is chance).
+func TestPollerTimeoutNamesASourceWhoseQueryTimedOutFirst(t *testing.T) {
+	p := startPoller(t, hangingSource{}, PollerOptions{FetchTimeout: 150 * time.Millisecond, Interval: time.Hour})
+	_, err := p.Await(context.Background(), marker(3), 200*time.Millisecond)
+	var te *TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v (%T), want *TimeoutError", err, err)
+	}
+	if te.Waiting < 100*time.Millisecond || te.LastError == "" {
+		t.Errorf("Waiting = %s, LastError %q: want the timed-out query's wait and its error", te.Waiting, te.LastError)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "the audit source is not answering") || strings.Contains(msg, "records the User-Agent") {
+		t.Errorf("message: %s", msg)
+	}
+}
