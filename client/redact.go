@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -66,13 +65,12 @@ var (
 // NewRedactor.
 type Redactor struct {
 	mu       sync.RWMutex
-	variants map[string]string // variant text -> mark
-	replacer *strings.Replacer // rebuilt lazily; nil when stale
+	variants *secretSet // every registered form of every secret, with its mark
 }
 
 // NewRedactor returns a Redactor with no registered secrets.
 func NewRedactor() *Redactor {
-	return &Redactor{variants: make(map[string]string)}
+	return &Redactor{variants: newSecretSet()}
 }
 
 // mark returns "<label#h6>" for value.
@@ -105,19 +103,8 @@ func (r *Redactor) Add(label, value string) {
 	vs := variantsOf(value)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	changed := false
 	for _, v := range vs {
-		if len(v) < minSecretLen {
-			continue
-		}
-		if _, ok := r.variants[v]; ok {
-			continue
-		}
-		r.variants[v] = m
-		changed = true
-	}
-	if changed {
-		r.replacer = nil
+		r.variants.add(v, m)
 	}
 }
 
@@ -167,38 +154,6 @@ func variantsOf(value string) []string {
 	return out
 }
 
-// currentReplacer returns the replacer for the registered variants, longest
-// first so that a longer form wins over a shorter one at the same position.
-func (r *Redactor) currentReplacer() *strings.Replacer {
-	r.mu.RLock()
-	rep := r.replacer
-	r.mu.RUnlock()
-	if rep != nil {
-		return rep
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.replacer != nil {
-		return r.replacer
-	}
-	keys := make([]string, 0, len(r.variants))
-	for k := range r.variants {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if len(keys[i]) != len(keys[j]) {
-			return len(keys[i]) > len(keys[j])
-		}
-		return keys[i] < keys[j]
-	})
-	pairs := make([]string, 0, 2*len(keys))
-	for _, k := range keys {
-		pairs = append(pairs, k, r.variants[k])
-	}
-	r.replacer = strings.NewReplacer(pairs...)
-	return r.replacer
-}
-
 // Redact returns s with every registered secret (in every registered form),
 // every compact JWS, every sensitive form/query/JSON field value and every
 // Authorization credential replaced by its mark.
@@ -208,11 +163,8 @@ func (r *Redactor) Redact(s string) string {
 	}
 	if r != nil {
 		r.mu.RLock()
-		n := len(r.variants)
+		s = r.variants.replace(s)
 		r.mu.RUnlock()
-		if n > 0 {
-			s = r.currentReplacer().Replace(s)
-		}
 	}
 	// Each pattern is tried only when s holds the characters every match
 	// of it needs: most header values and many bodies need none of them,
