@@ -28,6 +28,10 @@ type resultWire struct {
 	Error    string     `json:"error,omitempty"`
 	Findings []string   `json:"findings,omitempty"`
 	Steps    []stepWire `json:"steps,omitempty"`
+	// decoded are Steps decoded back from their redacted wire form at
+	// fire time, for the specs of process #1 (nil if decoding failed: the
+	// spec decodes again and reports why).
+	decoded []step
 }
 
 type stepWire struct {
@@ -105,16 +109,16 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 			defer cancel()
 			t := catalogue.NewT(env)
 			err := runScenario(sctx, s, t)
-			mu.Lock()
-			defer mu.Unlock()
+			// Encode (and decode again, for this process's specs) outside
+			// the lock: other scenarios are still waiting on the target.
+			out := resultWire{ID: r.ID, Findings: t.Findings()}
 			if err != nil {
-				r.Error = env.Client.Redactor().Redact(err.Error())
+				out.Error = env.Client.Redactor().Redact(err.Error())
 			}
-			r.Findings = t.Findings()
 			for _, st := range t.Steps() {
 				b, merr := json.Marshal(st.Exchange)
 				if merr != nil {
-					r.Error = fmt.Sprintf("encoding step %q: %v", st.Name, merr)
+					out.Error = fmt.Sprintf("encoding step %q: %v", st.Name, merr)
 					continue
 				}
 				sw := stepWire{Name: st.Name, Expect: st.Expect, Exchange: b}
@@ -124,8 +128,14 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 					e.Detail = env.Client.Redactor().Redact(e.Detail)
 					sw.Observed = &e
 				}
-				r.Steps = append(r.Steps, sw)
+				out.Steps = append(out.Steps, sw)
 			}
+			if d, err := out.steps(); err == nil {
+				out.decoded = d
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			*r = out
 		}()
 	}
 	wg.Wait()

@@ -150,9 +150,12 @@ func newSession(sh shared, p *profile.Profile, red *client.Redactor) (*session, 
 	resp, _ := src.(*audit.ResponseSource)
 	s.steps = make(map[string][]step, len(sh.Results))
 	for id, r := range sh.Results {
-		steps, err := r.steps()
-		if err != nil {
-			continue // reported by the spec
+		steps := r.decoded
+		if steps == nil {
+			var err error
+			if steps, err = r.steps(); err != nil {
+				continue // reported by the spec
+			}
 		}
 		s.steps[id] = steps
 		for i, st := range steps {

@@ -75,6 +75,8 @@ type shared struct {
 	Timings      report.Timings         `json:"timings"`
 	Keys         string                 `json:"keys"`
 	Provisioned  string                 `json:"provisioned,omitempty"`
+	// ReportProfile is the profile as the report shows it (redacted YAML).
+	ReportProfile string `json:"report_profile,omitempty"`
 }
 
 // startHost resolves the target, builds the environment and fires every
@@ -124,6 +126,8 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
+	profileCh := make(chan string, 1)
+	go func() { profileCh <- reportProfile(p, env.Client.Redactor()) }()
 	started := time.Now()
 	results := fire(ctx, env, selected)
 	fired := time.Now()
@@ -132,6 +136,7 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	h.shared = shared{
 		RunID: runID, MarkerPrefix: env.Client.MarkerPrefix(), Started: started, Embedded: running != nil, Defects: cfg.Defects,
 		Results: results, FireTime: fired.Sub(started), Selected: len(selected), Timings: tm, Keys: keys.note, Provisioned: provisioned,
+		ReportProfile: <-profileCh,
 	}
 	h.profile = p
 	ok = true
