@@ -66,11 +66,22 @@ func FireCatalogue(ctx context.Context, p *profile.Profile, labelFilter string) 
 // does, and returns its profile with defaults applied. auditLatency is the
 // target's audit latency (it lengthens the audit timeout as a run does).
 func ProvisionEmbedded(ctx context.Context, baseURL, adminToken string, auditLatency time.Duration) (*profile.Profile, error) {
+	p, err := provisionEmbedded(ctx, baseURL, adminToken)
+	if err != nil {
+		return nil, err
+	}
+	embeddedTimeouts(p, auditLatency)
+	return p, nil
+}
+
+// provisionEmbedded provisions the reference target at baseURL with the
+// embedded target's options and returns the profile as provisioning made
+// it (no run's timeouts applied: the target cache keeps it so).
+func provisionEmbedded(ctx context.Context, baseURL, adminToken string) (*profile.Profile, error) {
 	p, err := provision.Reference(ctx, baseURL, adminToken, embeddedProvisionOptions())
 	if err != nil {
 		return nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
 	}
-	embeddedTimeouts(p, auditLatency)
 	return p, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/refreshconf/refreshconf/fixtures/profile"
-	"github.com/refreshconf/refreshconf/fixtures/provision"
 	"github.com/refreshconf/refreshconf/fixtures/target"
 	"github.com/refreshconf/refreshconf/fixtures/targetcache"
 	"github.com/refreshconf/refreshconf/suites/report"
@@ -50,21 +49,21 @@ func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey
 	}
 	t1 := time.Now()
 	tm.TargetStart = ms(t1.Sub(t0))
-	p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), embeddedProvisionOptions())
+	p, err := provisionEmbedded(ctx, running.URL, running.Server.AdminToken())
 	if err != nil {
 		_ = running.Shutdown(context.Background())
-		return nil, nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
+		return nil, nil, err
 	}
 	tm.Provisioning = ms(time.Since(t1))
-	*note = "through its OAuth flows (" + why + ")"
 	if path != "" {
 		if err := saveEmbedded(ctx, path, fingerprint, running, p); err != nil {
 			fmt.Fprintln(os.Stderr, "refreshconf: warning: "+err.Error()+"; the next run provisions again")
-			*note = "through its OAuth flows (" + why + "; not saved: " + err.Error() + ")"
+			why += "; not saved: " + err.Error()
 		} else {
-			*note = "through its OAuth flows (" + why + "; saved to the target cache " + path + ")"
+			why += "; saved to the target cache " + path
 		}
 	}
+	*note = "through its OAuth flows (" + why + ")"
 	embeddedTimeouts(p, cfg.AuditLatency)
 	return p, running, nil
 }
