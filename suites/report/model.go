@@ -75,6 +75,19 @@ type Outcome struct {
 	// for want of an audit source).
 	NotJudgedReason string `json:"not_judged_reason,omitempty"`
 	Unsupported     string `json:"unsupported,omitempty"`
+	// State, when set by the suite, is the scenario's state (see
+	// outcome.go); Build derives it from the Ginkgo state otherwise.
+	State State `json:"state,omitempty"`
+	// Warnings are SHOULD-level findings (state warning when nothing failed).
+	Warnings []Warning `json:"warnings,omitempty"`
+	// HarnessError says what the harness could not do (state harness_error).
+	HarnessError string `json:"harness_error,omitempty"`
+	// Deviation is the reason of a declared known deviation for this
+	// scenario ("" when none is declared).
+	Deviation string `json:"deviation,omitempty"`
+	// Credentials says how the scenario got its credentials (shared set,
+	// a lease from the provisioner, a chained rotated token, ...).
+	Credentials string `json:"credentials,omitempty"`
 }
 
 // StepOutcome is what one request produced against what it had to.
@@ -85,4 +98,8 @@ type StepOutcome struct {
 	Error      string `json:"error,omitempty"`
 	AuditCodes string `json:"audit_codes"` // actual Detail values, comma-separated
 	Marker     string `json:"marker"`
+	// Code is how the audit code was judged (see CodeJudgement) and
+	// Provenance where the expected code comes from.
+	Code       CodeJudgement `json:"code_judgement,omitempty"`
+	Provenance string        `json:"provenance,omitempty"`
 }
