@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,71 +244,6 @@ func (c *Conformance) Markdown() ([]byte, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, c); err != nil {
 		return nil, fmt.Errorf("rendering the Markdown report: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-const htmlTemplate = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-{{range .Notices}}<meta name="refreshconf-notice" content="{{.}}">
-{{end}}
-<title>refreshconf conformance report: {{.Run.Target}}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#1b1f24;padding:0 1em}
-h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%;margin:.6em 0}th,td{border:1px solid #d0d7de;padding:.35em .6em;text-align:left;vertical-align:top}
-th{background:#f6f8fa}.badge{display:inline-block;padding:.15em .7em;border-radius:1em;font-weight:600;color:#fff}
-.success{background:#1a7f37}.partial{background:#9a6700}.failure{background:#cf222e}
-pre{background:#f6f8fa;padding:.8em;overflow:auto;white-space:pre-wrap;font-size:12px}
-details{margin:.4em 0}summary{cursor:pointer;font-weight:600}.muted{color:#57606a}
-.notice{border:2px solid #9a6700;background:#fff8c5;padding:.6em 1em;font-weight:600}
-</style></head><body>
-{{range .Notices}}<p class="notice">{{.}}</p>
-{{end}}<h1>refreshconf conformance report: {{.Run.Target}}</h1>
-<p><span class="badge {{.Result}}">{{upper .Result}}</span>
- {{.Summary.Passed}} passed · {{.Summary.Failed}} failed · {{.Summary.Skipped}} skipped · {{.Summary.Unsupported}} not supported · {{.Summary.NotJudged}} not judged (of {{.Summary.Total}})</p>
-{{if .Run.Stances}}<p>Non-default stances: {{join .Run.Stances "; "}}</p>{{end}}
-<table>
-<tr><th>Target</th><td>{{.Run.Target}} <span class="muted">{{.Run.TokenURL}}</span></td></tr>
-<tr><th>Implementation</th><td>{{.Run.Implementation.Organization}} {{.Run.Implementation.Project}} {{.Run.Implementation.Version}}</td></tr>
-<tr><th>Mode</th><td>{{.Run.Mode}}{{if .Run.Certify}}, certification{{end}}{{if .Run.Defects}}, defects: {{join .Run.Defects ", "}}{{end}}</td></tr>
-<tr><th>Audit source</th><td>{{.Run.AuditSource}}</td></tr>
-<tr><th>Harness</th><td>refreshconf {{.Run.HarnessVersion}}, run {{.Run.RunID}}</td></tr>
-<tr><th>Date</th><td>{{.Date.Format "2006-01-02 15:04:05 MST"}}, duration {{.Duration}}</td></tr>
-</table>
-<h2>Families</h2>
-<table><tr><th>Family</th><th>Result</th><th>Core passed / failed / skipped</th><th>Extended passed / failed / skipped / not supported</th></tr>
-{{range .Families}}<tr><td>{{.Family}}</td><td><span class="badge {{.Result}}">{{.Result}}</span></td><td>{{.Core.Passed}} / {{.Core.Failed}} / {{.Core.Skipped}}</td><td>{{.Extended.Passed}} / {{.Extended.Failed}} / {{.Extended.Skipped}} / {{.Extended.Unsupported}}</td></tr>
-{{end}}</table>
-{{if .HarnessErrors}}<h2>Harness errors</h2>{{range .HarnessErrors}}<pre>{{.}}</pre>{{end}}{{end}}
-{{if .Failed}}<h2>Failed scenarios</h2>
-<table><tr><th>ID</th><th>Scenario</th><th>Expected</th><th>Actual</th></tr>
-{{range .Failed}}<tr><td>{{.ID}}</td><td>{{.Name}}</td><td>{{range .Steps}}{{.Expected}}<br>{{end}}</td><td>{{range .Steps}}HTTP {{.HTTPStatus}} {{.Error}}, audit {{.AuditCodes}}<br>{{end}}</td></tr>
-{{end}}</table>
-{{range .Failed}}<details><summary>{{.ID}} {{.Name}}</summary><pre>{{.Reason}}</pre>{{if .Transcript}}<pre>{{.Transcript}}</pre>{{end}}</details>
-{{end}}{{end}}
-{{if .Skipped}}<h2>Skipped scenarios</h2>
-<table><tr><th>ID</th><th>Level</th><th>Reason</th></tr>
-{{range .Skipped}}<tr><td>{{.ID}}</td><td>{{.Level}}</td><td>{{.Reason}}</td></tr>
-{{end}}</table>{{end}}
-{{if .Unsupported}}<h2>Not supported (declared by the profile)</h2>
-<table><tr><th>ID</th><th>Reason</th></tr>
-{{range .Unsupported}}<tr><td>{{.ID}}</td><td>{{.Reason}}</td></tr>
-{{end}}</table>{{end}}
-{{if .NotJudged}}<h2>Not judged</h2><p>{{range .NotJudged}}{{.ID}} {{end}}</p>{{end}}
-<h2>Profile (redacted)</h2><pre>{{.Run.Profile}}</pre>
-</body></html>
-`
-
-// HTML renders the report as one self-contained HTML page.
-func (c *Conformance) HTML() ([]byte, error) {
-	t, err := template.New("html").Funcs(funcs).Parse(htmlTemplate)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the HTML template: %w", err)
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, c); err != nil {
-		return nil, fmt.Errorf("rendering the HTML report: %w", err)
 	}
 	return b.Bytes(), nil
 }
