@@ -22,6 +22,10 @@ import (
 	_ "github.com/refreshconf/refreshconf/suites/all" // the catalogue's specs
 )
 
+// defaultReportDir is where `refreshconf run` writes its reports when
+// neither --report-dir nor REFRESHCONF_REPORT_DIR is given.
+const defaultReportDir = "refreshconf-report"
+
 // runT receives Ginkgo's verdict when the suite runs outside `go test`.
 type runT struct{ failed bool }
 
@@ -46,8 +50,9 @@ usage error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.ReportDir == "" {
-				cfg.ReportDir = "refreshconf-report"
+				cfg.ReportDir = defaultReportDir
 			}
+			cfg = cfg.Resolve(framework.InvocationDir())
 			if timeout <= 0 {
 				return usageError{fmt.Errorf("--timeout must be positive, got %s", timeout)}
 			}

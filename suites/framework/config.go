@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -91,6 +92,62 @@ func init() { RegisterFlags(flag.CommandLine, &flags) }
 // `refreshconf run`, which parses its own flags).
 func SetConfig(c Config) { flags = c }
 
+// RunConfig returns the run's configuration with every relative path
+// (profile, report folder, key and target caches) made absolute against
+// the directory the user ran the command in (see InvocationDir).
+func RunConfig() Config { return flags.Resolve(InvocationDir()) }
+
+// Resolve returns c with every relative path made absolute against base;
+// "off" for a cache and empty values stay as they are.
+func (c Config) Resolve(base string) Config {
+	abs := func(p string) string {
+		if p == "" || p == CacheOff || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	c.ProfilePath = abs(c.ProfilePath)
+	c.ReportDir = abs(c.ReportDir)
+	c.KeyCache = abs(c.KeyCache)
+	c.TargetCache = abs(c.TargetCache)
+	return c
+}
+
+// InvocationDir returns the directory the user ran the command in. It is
+// the working directory, except under the Ginkgo CLI (`go tool ginkgo
+// ./suites`, `ginkgo ./suites`), which runs the suite's test binary in the
+// package's folder and sets PWD to it (os/exec does so for a command with
+// a Dir): there it is the Ginkgo CLI's own working directory, read from
+// /proc on Linux. Elsewhere under Ginkgo (no /proc), relative paths
+// resolve against the package's folder, as `go test` does.
+func InvocationDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "."
+	}
+	if d, ok := parentGinkgoDir(os.Getppid()); ok {
+		return d
+	}
+	return wd
+}
+
+// parentGinkgoDir returns the working directory of process ppid when it
+// is the Ginkgo CLI.
+func parentGinkgoDir(ppid int) (string, bool) {
+	if runtime.GOOS != "linux" || ppid <= 1 {
+		return "", false
+	}
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", ppid))
+	if err != nil || !strings.HasPrefix(filepath.Base(exe), "ginkgo") {
+		return "", false
+	}
+	d, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", ppid))
+	if err != nil || !filepath.IsAbs(d) {
+		return "", false
+	}
+	return d, true
+}
+
 // Preflight checks, before anything is started or fired, what can be known
 // from the configuration and the profile's shape alone (its secrets are not
 // resolved and no command runs): the flags are consistent, the profile
@@ -99,6 +156,9 @@ func SetConfig(c Config) { flags = c }
 // run that cannot judge audit codes cannot certify them.
 func Preflight(c Config) error {
 	if err := c.validate(); err != nil {
+		return err
+	}
+	if err := checkReportDir(c.ReportDir); err != nil {
 		return err
 	}
 	if c.ProfilePath == "" {
@@ -113,6 +173,32 @@ func Preflight(c Config) error {
 	}
 	if src := p.Audit.Source; src == "" || src == profile.AuditNone {
 		return fmt.Errorf("--certify needs an audit source, but profile %s has none (audit.source: none or no audit section), so no audit code could be judged: configure audit.source (http, jsonl, csv, exec or response, with audit.classify rules for a target without NetSuite codes), or run without --certify", c.ProfilePath)
+	}
+	return nil
+}
+
+// checkReportDir makes sure the reports can be written into dir (created
+// if missing) before anything is sent: a folder that is a file or is not
+// writable would otherwise be found only after the whole catalogue fired.
+// An empty dir (a new temporary folder) needs no check.
+func checkReportDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("--report-dir %s is not a folder: give a folder path (it is created if missing)", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--report-dir %s: cannot create it: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".refreshconf-write-check-")
+	if err != nil {
+		return fmt.Errorf("--report-dir %s: cannot write into it: %w", dir, err)
+	}
+	name := f.Name()
+	_ = f.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("--report-dir %s: cannot remove a file written into it: %w", dir, err)
 	}
 	return nil
 }

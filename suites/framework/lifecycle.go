@@ -50,10 +50,11 @@ type session struct {
 const setupTimeout = 5 * time.Minute
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
-	if err := Preflight(flags); err != nil {
+	cfg := RunConfig()
+	if err := Preflight(cfg); err != nil {
 		AbortSuite("refreshconf refuses the run: " + err.Error())
 	}
-	h, err := startHost(ctx, flags, GinkgoLabelFilter())
+	h, err := startHost(ctx, cfg, GinkgoLabelFilter())
 	if err != nil {
 		AbortSuite("refreshconf could not start the run: " + err.Error())
 	}
@@ -101,10 +102,11 @@ var _ = SynchronizedAfterSuite(func() {
 }, NodeTimeout(30*time.Second))
 
 var _ = ReportAfterSuite("refreshconf conformance report", func(r Report) {
-	dir, c, err := writeReports(r, flags)
+	cfg := RunConfig()
+	dir, c, err := writeReports(r, cfg)
 	Expect(err).NotTo(HaveOccurred(), "writing the reports")
 	lastConformance = c
-	if !flags.Quiet && dir != "" {
+	if !cfg.Quiet && dir != "" {
 		fmt.Fprintf(GinkgoWriter, "refreshconf reports written to %s\n", dir)
 		fmt.Printf("\nrefreshconf: conformance report, JUnit and JSON written to %s\n", dir)
 	}
@@ -117,8 +119,8 @@ func joinSession(data []byte) (*session, error) {
 		return nil, fmt.Errorf("decoding the shared run data: %w", err)
 	}
 	dir := ""
-	if flags.ProfilePath != "" {
-		dir = filepath.Dir(flags.ProfilePath)
+	if cfg := RunConfig(); cfg.ProfilePath != "" {
+		dir = filepath.Dir(cfg.ProfilePath)
 	}
 	p, err := profile.Parse(context.Background(), sh.Profile, dir, profile.LoadOptions{})
 	if err != nil {
