@@ -158,9 +158,15 @@ func Preflight(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if err := checkReportDir(c.ReportDir); err != nil {
+	if err := c.preflightProfile(); err != nil {
 		return err
 	}
+	return checkReportDir(c.ReportDir)
+}
+
+// preflightProfile checks the profile's shape and, for a certification
+// run, that it has an audit source.
+func (c Config) preflightProfile() error {
 	if c.ProfilePath == "" {
 		return nil // the embedded reference target always has its audit trail
 	}
