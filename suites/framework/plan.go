@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/refreshconf/refreshconf/client"
@@ -44,10 +45,21 @@ func Plan(ctx context.Context, p *profile.Profile) ([]PlanItem, error) {
 	for _, s := range catalogue.All() {
 		skip, unsupported := missingNeeds(env, s)
 		item := PlanItem{Scenario: s, Run: skip == "" && unsupported == ""}
-		item.Reason = skip + unsupported
+		item.Reason = joinReasons(skip, unsupported)
 		out = append(out, item)
 	}
 	return out, nil
+}
+
+// joinReasons joins the non-empty reasons with "; ".
+func joinReasons(reasons ...string) string {
+	var out []string
+	for _, r := range reasons {
+		if r != "" {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // ProbePrimary sends one well-formed refresh with the primary credentials
