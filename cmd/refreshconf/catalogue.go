@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/onsi/ginkgo/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/refreshconf/refreshconf/suites/catalogue"
@@ -26,19 +27,32 @@ type catalogueRow struct {
 }
 
 func newCatalogueCmd() *cobra.Command {
-	var format string
+	var format, labelFilter string
 	cmd := &cobra.Command{
-		Use:   "catalogue [--format table|markdown|json]",
+		Use:   "catalogue [--format table|markdown|json] [--label-filter EXPR]",
 		Short: "Print every scenario: ID, family, level, audit code, fixtures needed and source",
-		Args:  noArgs,
+		Long: `Catalogue prints every scenario of the catalogue. With --label-filter it
+prints only the scenarios a run with the same Ginkgo label filter would
+select (a preview of 'refreshconf run --label-filter EXPR').`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := catalogue.Validate(); err != nil {
 				return err
 			}
-			rows := catalogueRows()
+			rows, err := filterRows(catalogueRows(), labelFilter)
+			if err != nil {
+				return err
+			}
 			switch format {
 			case "table":
-				return writeCatalogueTable(cmd.OutOrStdout(), rows)
+				if err := writeCatalogueTable(cmd.OutOrStdout(), rows); err != nil {
+					return err
+				}
+				if labelFilter != "" {
+					_, err := fmt.Fprintf(cmd.OutOrStdout(), "selected by --label-filter %q: %d of %d scenarios\n", labelFilter, len(rows), len(catalogue.All()))
+					return err
+				}
+				return nil
 			case "markdown", "md":
 				return writeCatalogueMarkdown(cmd.OutOrStdout(), rows)
 			case "json":
@@ -50,7 +64,27 @@ func newCatalogueCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table, markdown or json")
+	cmd.Flags().StringVar(&labelFilter, "label-filter", "", "print only the scenarios Ginkgo label filter `EXPR` selects, e.g. 'family:seed', 'code:InvalidSignature && level:core'")
 	return cmd
+}
+
+// filterRows keeps the rows whose labels Ginkgo's label filter expr
+// selects (all rows for an empty expr).
+func filterRows(rows []catalogueRow, expr string) ([]catalogueRow, error) {
+	if expr == "" {
+		return rows, nil
+	}
+	match, err := types.ParseLabelFilter(expr)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--label-filter %q: %w", expr, err)}
+	}
+	var out []catalogueRow
+	for _, r := range rows {
+		if match(r.Labels) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func catalogueRows() []catalogueRow {

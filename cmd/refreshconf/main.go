@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -37,7 +38,11 @@ func execute(ctx context.Context, args []string) int {
 	code := exitCode(err)
 	var ee exitError
 	if err != nil && !errors.As(err, &ee) {
-		fmt.Fprintln(os.Stderr, "refreshconf:", err)
+		msg := err.Error()
+		if !colorOn(os.Stderr, false) {
+			msg = stripANSI(msg) // Ginkgo's parse errors carry colours
+		}
+		fmt.Fprintln(os.Stderr, "refreshconf:", msg)
 	}
 	return code
 }
@@ -77,5 +82,9 @@ func newRootCmd() *cobra.Command {
 		return usageError{fmt.Errorf("%w (see --help)", err)}
 	})
 	root.AddCommand(newRunCmd(), newServeCmd(), newCatalogueCmd(), newProfileCmd(), newReportCmd(), newVersionCmd(), newFuzzCmd(), newBenchCmd())
+	root.Version = versionLine(debug.ReadBuildInfo())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.InitDefaultCompletionCmd()
+	decorate(root)
 	return root
 }

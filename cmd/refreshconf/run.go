@@ -79,7 +79,7 @@ usage error.`,
 			sc.LabelFilter = labelFilter
 			sc.Timeout = timeout
 			rc.Verbose = verbose
-			rc.NoColor = noColor || os.Getenv("NO_COLOR") != ""
+			rc.NoColor = !colorOn(os.Stdout, noColor)
 			gomega.RegisterFailHandler(ginkgo.Fail)
 			t := &runT{}
 			ginkgo.RunSpecs(t, "refreshconf conformance", sc, rc)
@@ -101,12 +101,31 @@ usage error.`,
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	framework.RegisterFlags(fs, &cfg)
 	cmd.Flags().AddGoFlagSet(fs)
-	cmd.Flags().StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'family:seed', 'level:core && !family:rotation', 'code:InvalidSignature', 'id:SEED-03'")
+	fixRunFlagHelp(cmd)
+	cmd.Flags().StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter `EXPR`, e.g. 'family:seed', 'level:core && !family:rotation', 'code:InvalidSignature', 'id:SEED-03'")
 	cmd.Flags().DurationVar(&timeout, "timeout", 20*time.Minute, "abort the run after this long")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every spec as it runs")
-	cmd.Flags().BoolVar(&noColor, "no-color", false, "no ANSI colours (also NO_COLOR)")
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "no ANSI colours (there are none unless standard output is a terminal; also env NO_COLOR)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (read it with go tool pprof)")
 	return cmd
+}
+
+// fixRunFlagHelp states the defaults `refreshconf run` really has where
+// they differ from the Ginkgo suite's (shared flag definitions), and
+// keeps pflag from appending a second "(default 0s)" to durations whose
+// help states their default.
+func fixRunFlagHelp(cmd *cobra.Command) {
+	if f := cmd.Flags().Lookup("report-dir"); f != nil {
+		f.Usage = "`DIR` for the conformance report, JUnit and JSON (default ./" + defaultReportDir + ", relative to the current folder); env REFRESHCONF_REPORT_DIR"
+	}
+	for _, name := range []string{"audit-timeout", "audit-latency"} {
+		if f := cmd.Flags().Lookup(name); f != nil {
+			f.DefValue = ""
+		}
+	}
+	if f := cmd.Flags().Lookup("audit-latency"); f != nil {
+		f.Usage += " (default: none)"
+	}
 }
 
 // startCPUProfile starts a CPU profile into path and returns what stops
