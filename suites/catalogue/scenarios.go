@@ -47,7 +47,7 @@ func seedTable() []*Scenario {
 		{
 			ID: "SEED-03", Name: "a refresh token with a bit-flipped signature is refused with InvalidSignature",
 			Family: FamilySeed, Level: Core, SeedRow: 3, Source: "seed row 3; RFC 8725 §3.3",
-			Code: codes.InvalidSignature, Needs: []Need{Set(primary)},
+			Code: codes.InvalidSignature, Needs: []Need{Set(primary), Feature("jwt_refresh_tokens")},
 			Run: refreshWith(primary, mutate(forge.BitFlippedSignature), nil, Fail(codes.InvalidSignature, errsGrant...)),
 		},
 		{
