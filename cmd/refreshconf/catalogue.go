@@ -15,15 +15,20 @@ import (
 
 // catalogueRow is one scenario as `refreshconf catalogue` prints it.
 type catalogueRow struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	Family string   `json:"family"`
-	Level  string   `json:"level"`
-	Code   string   `json:"code"`
-	Seed   int      `json:"seed_row,omitempty"`
-	Needs  []string `json:"needs"`
-	Source string   `json:"source"`
-	Labels []string `json:"labels"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Family string `json:"family"`
+	Level  string `json:"level"`
+	Code   string `json:"code"`
+	Seed   int    `json:"seed_row,omitempty"`
+	// Provenance says where the expected code comes from: documented (a
+	// seed row or a NetSuite table, cited) or reference (the reference
+	// target's own choice), with the accepted alternatives and why.
+	Provenance string   `json:"provenance"`
+	Accept     []string `json:"accept,omitempty"`
+	Needs      []string `json:"needs"`
+	Source     string   `json:"source"`
+	Labels     []string `json:"labels"`
 }
 
 func newCatalogueCmd() *cobra.Command {
@@ -98,16 +103,22 @@ func catalogueRows() []catalogueRow {
 		for i, n := range s.Needs {
 			needs[i] = n.String()
 		}
-		rows = append(rows, catalogueRow{ID: s.ID, Name: s.Name, Family: string(s.Family), Level: string(s.Level), Code: code, Seed: s.SeedRow, Needs: needs, Source: s.Source, Labels: s.Labels()})
+		var accept []string
+		for _, c := range s.Accept {
+			accept = append(accept, string(c))
+		}
+		rows = append(rows, catalogueRow{ID: s.ID, Name: s.Name, Family: string(s.Family), Level: string(s.Level), Code: code, Seed: s.SeedRow, Needs: needs, Source: s.Source, Labels: s.Labels(), Provenance: s.CodeProvenance(), Accept: accept})
 	}
 	return rows
 }
 
 func writeCatalogueTable(w io.Writer, rows []catalogueRow) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tFAMILY\tLEVEL\tCODE\tNEEDS\tSCENARIO")
+	fmt.Fprintln(tw, "ID\tFAMILY\tLEVEL\tCODE\tPROVENANCE\tNEEDS\tSCENARIO")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Family, r.Level, r.Code, strings.Join(r.Needs, ","), r.Name)
+		code := strings.Join(append([]string{r.Code}, r.Accept...), "|")
+		prov, _, _ := strings.Cut(r.Provenance, ":")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Family, r.Level, code, prov, strings.Join(r.Needs, ","), r.Name)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -119,13 +130,14 @@ func writeCatalogueTable(w io.Writer, rows []catalogueRow) error {
 func writeCatalogueMarkdown(w io.Writer, rows []catalogueRow) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# refreshconf catalogue (%d scenarios)\n\n", len(rows))
-	b.WriteString("| ID | Family | Level | Audit code | Seed row | Needs | Scenario | Source |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| ID | Family | Level | Audit code | Code provenance | Seed row | Needs | Scenario | Source |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		seed := ""
 		if r.Seed > 0 {
 			seed = fmt.Sprint(r.Seed)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s | %s | %s |\n", r.ID, r.Family, r.Level, r.Code, seed,
+		code := strings.Join(append([]string{r.Code}, r.Accept...), "` or `")
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s | %s | %s | %s |\n", r.ID, r.Family, r.Level, code, strings.ReplaceAll(r.Provenance, "|", `\|`), seed,
 			strings.Join(r.Needs, ", "), strings.ReplaceAll(r.Name, "|", `\|`), strings.ReplaceAll(r.Source, "|", `\|`))
 	}
 	_, err := io.WriteString(w, b.String())

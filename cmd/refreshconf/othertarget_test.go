@@ -212,7 +212,11 @@ func TestRunAgainstOtherTargetWithClassifyRules(t *testing.T) {
 			t.Errorf("%s failed: %s", f.ID, firstLine(f.Reason))
 		}
 		for _, n := range c.Notices {
-			t.Errorf("unexpected notice: %s", n)
+			// Its profile names no code dialect: netsuite, so the codes
+			// only the reference target defines are recorded, not judged.
+			if !strings.HasPrefix(n, "CODES RECORDED, NOT JUDGED (code dialect netsuite)") {
+				t.Errorf("unexpected notice: %s", n)
+			}
 		}
 		// Exactly the scenarios whose fixtures it cannot have are skipped.
 		for _, s := range c.Skipped {
@@ -261,7 +265,7 @@ func TestRunAgainstOtherTargetWithClassifyRules(t *testing.T) {
 		if !strings.Contains(seed.Reason, "add a rule") {
 			t.Errorf("SEED-03's failure does not tell the user to add a rule:\n%s", seed.Reason)
 		}
-		if len(c.Notices) != 1 || !strings.HasPrefix(c.Notices[0], "UNCLASSIFIED:") || !strings.Contains(c.Notices[0], "SEED-03") {
+		if len(c.Notices) == 0 || !strings.HasPrefix(c.Notices[0], "UNCLASSIFIED:") || !strings.Contains(c.Notices[0], "SEED-03") {
 			t.Errorf("notices = %q", c.Notices)
 		}
 		if !strings.HasPrefix(strings.TrimLeft(res.Stdout[strings.LastIndex(res.Stdout, "\n\nNOTICE")+1:], "\n"), "NOTICE  UNCLASSIFIED:") {

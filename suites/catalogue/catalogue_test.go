@@ -16,30 +16,6 @@ func TestTableIsValid(t *testing.T) {
 	}
 }
 
-func TestEverySeedRowHasItsExactCode(t *testing.T) {
-	// The normative table, row by row (../shared/seed).
-	want := map[int]codes.Code{
-		1: codes.RefreshTokenExpired, 2: codes.EntityOrRoleDisabled, 3: codes.InvalidSignature,
-		4: codes.InvalidIntegration, 5: codes.ScopeMismatched, 6: codes.AuthorizationCodeGrantRequired,
-		7: codes.InvalidScope, 8: codes.EntityOrRoleDisabled, 9: codes.ClientAuthenticationFailed,
-		10: codes.InvalidGrantType, 11: codes.InvalidRefreshToken, 12: codes.FeatureDisabled, 13: codes.IntegrationBlocked,
-	}
-	got := map[int]codes.Code{}
-	for _, s := range All() {
-		if s.SeedRow > 0 {
-			got[s.SeedRow] = s.Code
-			if s.Level != Core || s.Family != FamilySeed {
-				t.Errorf("%s: seed rows are core scenarios of family seed, got %s/%s", s.ID, s.Family, s.Level)
-			}
-		}
-	}
-	for row, code := range want {
-		if got[row] != code {
-			t.Errorf("seed row %d: scenario code %q, want %q", row, got[row], code)
-		}
-	}
-}
-
 func TestIDsAndLabels(t *testing.T) {
 	idPattern := regexp.MustCompile(`^(SEED|VAR|EXT|TOK|REQ|ROT|AUD)-\d{2}$`)
 	prefix := map[Family]string{FamilySeed: "SEED", FamilyVariant: "VAR", FamilyExtended: "EXT", FamilyToken: "TOK", FamilyRequest: "REQ", FamilyRotation: "ROT", FamilyAudit: "AUD"}

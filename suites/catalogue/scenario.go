@@ -61,6 +61,13 @@ type Scenario struct {
 	// (codes.Success for a success row). Multi-step scenarios list each
 	// step's code in their steps; Code is the one shown in the catalogue.
 	Code codes.Code
+	// Accept lists further codes the decisive request may leave, where
+	// NetSuite's documentation admits more than one documented code for
+	// the crafted situation (each must be documented); CodeWhy then says
+	// why. CodeWhy may also say why Code was chosen over a neighbour.
+	// Every step expecting Code accepts these too.
+	Accept  []codes.Code
+	CodeWhy string
 	// Needs lists the fixtures and features the scenario needs.
 	Needs []Need
 	// Run crafts and sends the scenario's requests through t. It must not
@@ -100,6 +107,100 @@ type Expect struct {
 	AnyOf []Expect
 	// Row, when set, adds checks on the audit row's other columns.
 	Row *RowExpect
+	// Prefer, when set, names the precise error values among Errors: an
+	// allowed value outside Prefer is a warning, not a failure (where RFC
+	// 6749 admits two errors for the request).
+	Prefer []string
+	// Accept lists further audit codes that are as good as Code (filled
+	// from Scenario.Accept for the decisive request).
+	Accept []codes.Code
+	// Judge says how the framework judges the Detail (set by the
+	// framework from the profile's code dialect and pins; the zero value
+	// judges Code exactly).
+	Judge CodeJudge
+}
+
+// CodeJudge says how an audit row's Detail is judged.
+type CodeJudge string
+
+// Code judgements an Expect carries.
+const (
+	// JudgeExact asserts Code (or one of Accept) exactly.
+	JudgeExact CodeJudge = ""
+	// JudgeRecord does not assert the Detail (a reference-only code under
+	// the netsuite dialect): the row must still exist once, with Status
+	// Failure and no secret.
+	JudgeRecord CodeJudge = "record"
+)
+
+// Codes returns the audit codes e accepts: Code, then Accept.
+func (e Expect) Codes() []codes.Code { return append([]codes.Code{e.Code}, e.Accept...) }
+
+// Reference reports whether e (or one of its AnyOf alternatives) expects
+// a code that only the reference target defines.
+func (e Expect) Reference() bool {
+	if len(e.AnyOf) > 0 {
+		return slices.ContainsFunc(e.AnyOf, Expect.Reference)
+	}
+	return !codes.Documented(e.Code)
+}
+
+// Provenance says where the expected code(s) of e come from:
+// "documented (seed row 3)", "reference (...)", one entry per code.
+func (e Expect) Provenance() string {
+	var seen []string
+	add := func(c codes.Code) {
+		p := Provenance(c)
+		if !slices.Contains(seen, p) {
+			seen = append(seen, p)
+		}
+	}
+	if len(e.AnyOf) > 0 {
+		for _, a := range e.AnyOf {
+			for _, c := range a.Codes() {
+				add(c)
+			}
+		}
+	} else {
+		for _, c := range e.Codes() {
+			add(c)
+		}
+	}
+	return strings.Join(seen, "; ")
+}
+
+// Provenance says where code c comes from: "documented: <citation>" for a
+// code NetSuite documents, "reference: <why>" for the reference target's
+// own choice.
+func Provenance(c codes.Code) string {
+	if c == codes.Success {
+		return "documented: Status Success with an empty Detail (" + codes.DocRefreshTable + ")"
+	}
+	info, ok := codes.Lookup(c)
+	if !ok {
+		return "unknown code " + string(c)
+	}
+	if codes.Documented(c) {
+		return "documented: " + string(c) + " (" + info.Cite + ")"
+	}
+	return "reference: " + string(c) + " (" + info.Cite + ")"
+}
+
+// CodeProvenance is the provenance of the scenario's catalogue code and
+// its accepted alternatives, with the reasoning when there is one.
+func (s *Scenario) CodeProvenance() string {
+	p := Expect{Code: s.Code, Accept: s.Accept}.Provenance()
+	if len(s.Accept) > 0 {
+		names := make([]string, 0, len(s.Accept)+1)
+		for _, c := range append([]codes.Code{s.Code}, s.Accept...) {
+			names = append(names, string(c))
+		}
+		p += "; acceptable: " + strings.Join(names, ", ")
+	}
+	if s.CodeWhy != "" {
+		p += "; why: " + s.CodeWhy
+	}
+	return p
 }
 
 // RowExpect checks audit-row columns besides Detail and Status. Empty
@@ -135,7 +236,15 @@ func (e Expect) String() string {
 	if e.Code == codes.Success {
 		return "Success (200 token response)"
 	}
-	return fmt.Sprintf("%s (error %s)", e.Code, strings.Join(e.Errors, " or "))
+	code := string(e.Code)
+	if len(e.Accept) > 0 {
+		names := make([]string, len(e.Codes()))
+		for i, c := range e.Codes() {
+			names[i] = string(c)
+		}
+		code = strings.Join(names, " or ")
+	}
+	return fmt.Sprintf("%s (error %s)", code, strings.Join(e.Errors, " or "))
 }
 
 // NeedKind says what a Need asks for.
@@ -243,6 +352,14 @@ func Validate() error {
 			if _, ok := codes.Lookup(s.Code); !ok {
 				errs = append(errs, fmt.Sprintf("%s: unknown code %q", s.ID, s.Code))
 			}
+		}
+		for _, c := range s.Accept {
+			if !codes.Documented(c) || c == codes.Success {
+				errs = append(errs, fmt.Sprintf("%s: accepted code %q is not a documented failure code", s.ID, c))
+			}
+		}
+		if len(s.Accept) > 0 && s.CodeWhy == "" {
+			errs = append(errs, fmt.Sprintf("%s: Accept needs CodeWhy (why the documentation admits each code)", s.ID))
 		}
 		if !slices.Contains(Families(), s.Family) {
 			errs = append(errs, fmt.Sprintf("%s: unknown family %q", s.ID, s.Family))

@@ -74,7 +74,8 @@ func seedTable() []*Scenario {
 			ID: "SEED-07", Name: "a validly signed refresh token with an empty scope is refused with InvalidScope",
 			Family: FamilySeed, Level: Core, SeedRow: 7, Source: "seed row 7",
 			Code: codes.InvalidScope, Needs: []Need{Set(primary), SigningKey},
-			Run: refreshWith(primary, resigned(func(_ *T, c map[string]any) { c["scope"] = []any{} }), nil, Fail(codes.InvalidScope, errsScope...)),
+			CodeWhy: "row 7 (\"The scope value is empty in the token\") describes exactly this token; row 5's \"empty scope\" is the integration record's (VAR-03), and row 7 would never apply if row 5 also covered an empty token scope: InvalidScope only",
+			Run:     refreshWith(primary, resigned(func(_ *T, c map[string]any) { c["scope"] = []any{} }), nil, Fail(codes.InvalidScope, errsScope...)),
 		},
 		{
 			ID: "SEED-08", Name: "a token whose role is inactive is refused with EntityOrRoleDisabled",
@@ -165,7 +166,9 @@ func seedTable() []*Scenario {
 			ID: "VAR-07", Name: "a validly signed refresh token from another issuer is refused with InvalidSignature",
 			Family: FamilyVariant, Level: Extended, Source: "seed row 3 (issuer); RFC 8725 §3.8",
 			Code: codes.InvalidSignature, Needs: []Need{Set(primary), SigningKey},
-			Run: refreshWith(primary, resigned(func(_ *T, c map[string]any) { c["iss"] = "https://attacker.example" }), nil, Fail(codes.InvalidSignature, errsGrant...)),
+			Accept:  []codes.Code{codes.InvalidIssuer},
+			CodeWhy: "seed row 3 warns that an invalid issuer or signature may be CSRF (InvalidSignature), and NetSuite's token-access table documents InvalidIssuer for an incorrect issuer: both describe this token",
+			Run:     refreshWith(primary, resigned(func(_ *T, c map[string]any) { c["iss"] = "https://attacker.example" }), nil, Fail(codes.InvalidSignature, errsGrant...)),
 		},
 		{
 			ID: "VAR-08", Name: "the secondary integration's secret with the primary client_id is refused with ClientAuthenticationFailed",

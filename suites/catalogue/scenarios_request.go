@@ -153,13 +153,13 @@ func requestTable() []*Scenario {
 		{
 			ID: "REQ-21", Name: "a revoked refresh token is refused with TokenRevoked",
 			Family: FamilyRequest, Level: Extended, Source: "RFC 7009 §2; RFC 6749 §5.2",
-			Code: codes.TokenRevoked, Needs: []Need{Set(profile.SetRevoked), Feature("revocation")},
+			Code: codes.TokenRevoked, Needs: []Need{Set(profile.SetRevoked), Feature("revocation"), Feature("token_state")},
 			Run: refreshWith(profile.SetRevoked, nil, nil, Fail(codes.TokenRevoked, errsGrant...)),
 		},
 		{
 			ID: "REQ-22", Name: "a validly signed refresh token that was never issued is refused with UnknownToken",
 			Family: FamilyRequest, Level: Extended, Source: "fosite: correctly formatted but never stored",
-			Code: codes.UnknownToken, Needs: []Need{Set(primary), SigningKey},
+			Code: codes.UnknownToken, Needs: []Need{Set(primary), SigningKey, Feature("token_state")},
 			Run: refreshWith(primary, resigned(func(_ *T, c map[string]any) {
 				if jti, ok := c["jti"].(string); ok {
 					c["jti"] = jti + "-never-issued"

@@ -61,9 +61,12 @@ func Check(ctx SpecContext, id string) {
 	}
 	Expect(steps).NotTo(BeEmpty(), "%s sent no request", id)
 
-	for _, st := range steps {
+	wants := make([]catalogue.Expect, len(steps))
+	for i, st := range steps {
 		AddReportEntry("exchange: "+st.Name, st.Exchange.Transcript(), ReportEntryVisibilityFailureOrVerbose)
-		out.Steps = append(out.Steps, report.StepOutcome{Name: st.Name, Expected: st.Expect.String(), HTTPStatus: st.Exchange.Status, Error: st.Exchange.Field("error"), Marker: st.Exchange.Marker})
+		want, judged, prov := codeExpectation(s.profile, sc, i, st.Expect)
+		wants[i] = want
+		out.Steps = append(out.Steps, report.StepOutcome{Name: st.Name, Expected: want.String(), HTTPStatus: st.Exchange.Status, Error: st.Exchange.Field("error"), Marker: st.Exchange.Marker, Code: judged, Provenance: prov})
 	}
 	// Await every step's audit rows first, so that the report carries the
 	// actual codes even when the response is already wrong.
@@ -77,11 +80,14 @@ func Check(ctx SpecContext, id string) {
 		}
 	}
 	for i, st := range steps {
-		Expect(st.Exchange).To(BeOAuthResponse(st.Expect), "%s %q, step %d %q%s", id, sc.Name, i+1, st.Name, auditNote(waitErrs, i))
+		Expect(st.Exchange).To(BeOAuthResponse(wants[i]), "%s %q, step %d %q%s", id, sc.Name, i+1, st.Name, auditNote(waitErrs, i))
 	}
 	Expect(r.Findings).To(BeEmpty(), "%s %q: invariant violated", id, sc.Name)
 
 	if s.poller == nil {
+		for i := range out.Steps {
+			out.Steps[i].Code = report.CodeNotJudged
+		}
 		out.NotJudged = true
 		AddReportEntry("audit: not judged", "not judged: no audit source (the profile has audit.source none or no audit section): the audit code was not checked", ReportEntryVisibilityAlways)
 		return
@@ -89,7 +95,7 @@ func Check(ctx SpecContext, id string) {
 	columnsUnjudged := false
 	for i, st := range steps {
 		Expect(waitErrs[i]).NotTo(HaveOccurred(), "%s %q, step %d %q: expected an audit row %s for marker %s\n%s", id, sc.Name, i+1, st.Name, st.Expect, st.Exchange.Marker, st.Exchange.Summary())
-		want := st.Expect
+		want := wants[i]
 		if want.Row != nil && s.profile.Audit.Source == profile.AuditResponse {
 			// A response carries no audit-trail columns (application,
 			// user, IP address ...): judge the code, not the columns.

@@ -56,7 +56,16 @@ type Config struct {
 	// It is not used with --defect or --key-cache off. Env:
 	// REFRESHCONF_TARGET_CACHE.
 	TargetCache string
+	// Codes is the embedded reference target's code mode: "" (its own
+	// codes, judged with the reference dialect) or CodesNetSuite (it writes
+	// only NetSuite's documented codes, judged with the netsuite dialect).
+	Codes string
 }
+
+// CodesNetSuite as --codes makes the embedded reference target write only
+// NetSuite's documented audit codes, and judges it with the netsuite
+// dialect.
+const CodesNetSuite = "netsuite"
 
 // KeyCacheOff as --key-cache generates every RSA key afresh for the run.
 const KeyCacheOff = "off"
@@ -79,6 +88,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.Var(&c.Defects, "defect", "embedded target only: switch on defect `NAME` (repeatable; see refreshconf serve --list-defects)")
 	fs.BoolVar(&c.Quiet, "quiet-report-path", false, "do not print where the reports were written")
 	fs.StringVar(&c.KeyCache, "key-cache", os.Getenv("REFRESHCONF_KEY_CACHE"), "`FILE` caching the run's RSA keys (embedded target's and attacker's), or 'off' to generate fresh ones (default: refreshconf/"+keycache.FileName+" in the user cache dir); env REFRESHCONF_KEY_CACHE")
+	fs.StringVar(&c.Codes, "codes", "", "embedded target only: 'netsuite' makes it write only NetSuite's documented audit codes and judges it with the netsuite code dialect (default: its own codes, reference dialect)")
 	fs.StringVar(&c.TargetCache, "target-cache", os.Getenv("REFRESHCONF_TARGET_CACHE"), "`FILE` keeping the provisioned embedded target between runs (up to "+targetcache.MaxAge.String()+"), or 'off' to provision it through its OAuth flows every run (default: refreshconf/"+targetcache.FileName+" in the user cache dir; never used with --defect or --key-cache off); env REFRESHCONF_TARGET_CACHE")
 }
 
@@ -213,6 +223,12 @@ func checkReportDir(dir string) error {
 func (c Config) validate() error {
 	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0 || c.AuditTimeout != 0) {
 		return fmt.Errorf("--defect, --audit-latency and --audit-timeout apply to the embedded reference target only (a profile sets timeouts.audit); remove them or remove --profile %s", c.ProfilePath)
+	}
+	if c.Codes != "" && c.Codes != CodesNetSuite {
+		return fmt.Errorf("--codes %q: write %q (the embedded target writes only NetSuite's documented codes) or omit it", c.Codes, CodesNetSuite)
+	}
+	if c.Codes != "" && c.ProfilePath != "" {
+		return fmt.Errorf("--codes applies to the embedded reference target only (a profile sets codes.dialect); remove it or remove --profile %s", c.ProfilePath)
 	}
 	if c.AuditLatency < 0 || c.AuditTimeout < 0 {
 		return fmt.Errorf("--audit-latency %s / --audit-timeout %s: durations must not be negative", c.AuditLatency, c.AuditTimeout)

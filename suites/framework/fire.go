@@ -217,6 +217,8 @@ func featureValue(f profile.Features, name string) *bool {
 		return f.JWTRefreshTokens
 	case "extended_codes":
 		return f.ExtendedCodes
+	case "token_state":
+		return f.TokenState
 	}
 	return nil
 }

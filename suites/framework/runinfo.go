@@ -29,6 +29,7 @@ func (s *session) runInfo() report.RunInfo {
 		Selected: s.shared.Selected, FireTime: s.shared.FireTime.Round(time.Millisecond).String(),
 		Profile: prof, Timings: &s.shared.Timings, Keys: s.shared.Keys,
 		Provisioned: s.shared.Provisioned,
+		Dialect:     p.Codes.Dialect, Pins: pinList(p),
 	}
 }
 

@@ -100,7 +100,13 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 		}
 	}()
 	p, running, err := resolveProfile(ctx, cfg, keys.target, &tm, &provisioned)
+	if err == nil {
+		err = applyDialect(p, cfg)
+	}
 	if err != nil {
+		if running != nil {
+			_ = running.Shutdown(context.Background())
+		}
 		return nil, err
 	}
 	h.running = running

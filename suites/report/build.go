@@ -38,6 +38,9 @@ type Conformance struct {
 	Skipped     []ScenarioResult `json:"skipped,omitempty" yaml:"skipped,omitempty"`
 	Unsupported []ScenarioResult `json:"unsupported,omitempty" yaml:"unsupported,omitempty"`
 	NotJudged   []ScenarioResult `json:"not_judged,omitempty" yaml:"not_judged,omitempty"`
+	// Recorded lists the steps whose audit code was recorded, not judged
+	// (netsuite code dialect), with the code the target wrote.
+	Recorded []CodeRecord `json:"codes_recorded,omitempty" yaml:"codes_recorded,omitempty"`
 	// HarnessErrors are failures of the run itself (set-up, reports).
 	HarnessErrors []string `json:"harness_errors,omitempty" yaml:"harness_errors,omitempty"`
 }
@@ -74,6 +77,15 @@ type ScenarioResult struct {
 	Transcript string `json:"transcript,omitempty" yaml:"transcript,omitempty"`
 }
 
+// CodeRecord is one step whose audit code was recorded, not judged.
+type CodeRecord struct {
+	ID         string `json:"id" yaml:"id"`
+	Step       string `json:"step" yaml:"step"`
+	Expected   string `json:"expected" yaml:"expected"`
+	Wrote      string `json:"wrote" yaml:"wrote"`
+	Provenance string `json:"provenance" yaml:"provenance"`
+}
+
 // Build derives the conformance report from a Ginkgo report.
 func Build(r types.Report) *Conformance {
 	c := &Conformance{
@@ -81,7 +93,7 @@ func Build(r types.Report) *Conformance {
 		Date: r.StartTime.UTC(), Duration: r.RunTime.Round(time.Millisecond).String(),
 	}
 	fams := map[string]*FamilyResult{}
-	var order, unclassified []string
+	var order, unclassified, recorded []string
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			if sr.State.Is(types.SpecStateFailureStates) {
@@ -120,6 +132,14 @@ func Build(r types.Report) *Conformance {
 			}
 		}
 		sc.Steps = out.Steps
+		for _, st := range out.Steps {
+			if st.Code == CodeRecorded {
+				c.Recorded = append(c.Recorded, CodeRecord{ID: id, Step: st.Name, Expected: st.Expected, Wrote: st.AuditCodes, Provenance: st.Provenance})
+			}
+		}
+		if slices.ContainsFunc(out.Steps, func(st StepOutcome) bool { return st.Code == CodeRecorded }) {
+			recorded = append(recorded, id)
+		}
 		for _, st := range out.Steps {
 			if strings.Contains(st.AuditCodes, UnclassifiedMark) {
 				unclassified = append(unclassified, id)
@@ -171,7 +191,7 @@ func Build(r types.Report) *Conformance {
 	for _, l := range [][]ScenarioResult{c.Failed, c.Skipped, c.Unsupported, c.NotJudged} {
 		sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
 	}
-	c.Notices = notices(c, unclassified)
+	c.Notices = append(notices(c, unclassified), codeNotices(c.Run, recorded)...)
 	return c
 }
 
@@ -191,6 +211,20 @@ func notices(c *Conformance, unclassified []string) []string {
 	if len(unclassified) > 0 {
 		sort.Strings(unclassified)
 		out = append(out, fmt.Sprintf("UNCLASSIFIED: %d scenario(s) left audit rows that no audit.classify rule matched (%s): their reasons are shown under Failed scenarios; add a rule for each", len(unclassified), strings.Join(unclassified, ", ")))
+	}
+	return out
+}
+
+// codeNotices says how audit codes were judged: every pinned code, and the
+// scenarios whose code was recorded, not judged (netsuite dialect).
+func codeNotices(run RunInfo, recorded []string) []string {
+	var out []string
+	if len(run.Pins) > 0 {
+		out = append(out, "PINNED CODES (codes.pins, asserted exactly): "+strings.Join(run.Pins, "; "))
+	}
+	if len(recorded) > 0 {
+		sort.Strings(recorded)
+		out = append(out, fmt.Sprintf("CODES RECORDED, NOT JUDGED (code dialect %s): %d scenario(s) expect a code only the reference target defines (NetSuite documents none for the situation); each row was judged (exactly one, Status Failure, no secret) and the code the target wrote is shown with the step: %s", run.Dialect, len(recorded), strings.Join(recorded, ", ")))
 	}
 	return out
 }

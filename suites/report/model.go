@@ -33,8 +33,13 @@ type RunInfo struct {
 	Implementation profile.Implementation `json:"implementation"`
 	AuditSource    string                 `json:"audit_source"`
 	Stances        []string               `json:"stances,omitempty"` // non-default stances used
-	Selected       int                    `json:"selected"`
-	FireTime       string                 `json:"fire_time"`
+	// Dialect is the code dialect the run judged audit codes with
+	// (netsuite or reference) and Pins the profile's pinned codes
+	// ("REQ-08: InvalidGrantType"), printed at the top of every report.
+	Dialect  string   `json:"dialect,omitempty"`
+	Pins     []string `json:"pins,omitempty"`
+	Selected int      `json:"selected"`
+	FireTime string   `json:"fire_time"`
 	// Timings are the wall times of the run's set-up, for whoever asks
 	// where a run's time went (refreshconf bench prints them).
 	Timings *Timings `json:"timings,omitempty"`

@@ -172,6 +172,10 @@ const mdTemplate = `{{range .Notices}}> **{{cell .}}**
 
 Non-default stances: {{join .Run.Stances "; "}}
 {{- end}}
+{{- if .Run.Dialect}}
+
+Code dialect: {{.Run.Dialect}}{{if .Run.Pins}}; pinned codes: {{join .Run.Pins "; "}}{{end}}
+{{- end}}
 
 | | |
 |---|---|
@@ -201,10 +205,12 @@ Non-default stances: {{join .Run.Stances "; "}}
 | ID | Scenario | Expected | Actual |
 |---|---|---|---|
 {{- range .Failed}}
-| {{.ID}} | {{cell .Name}} | {{range .Steps}}{{cell .Expected}}<br>{{end}} | {{range .Steps}}HTTP {{.HTTPStatus}} {{.Error}}, audit {{.AuditCodes}}<br>{{end}} |
+| {{.ID}} | {{cell .Name}} | {{range .Steps}}{{cell .Expected}}{{if .Code}} (code {{.Code}}){{end}}<br>{{end}} | {{range .Steps}}HTTP {{.HTTPStatus}} {{.Error}}, audit {{.AuditCodes}}<br>{{end}} |
 {{- end}}
 {{range .Failed}}
 ### {{.ID}} {{.Name}}
+{{range .Steps}}{{if .Provenance}}
+- {{.Name}}: {{.Provenance}}{{end}}{{end}}
 
 ` + "```" + `
 {{.Reason}}
@@ -227,6 +233,17 @@ Non-default stances: {{join .Run.Stances "; "}}
 |---|---|
 {{- range .Unsupported}}
 | {{.ID}} | {{cell .Reason}} |
+{{- end}}
+{{end}}
+{{- if .Recorded}}
+## Audit codes recorded, not judged (code dialect {{.Run.Dialect}})
+
+NetSuite documents no code for these situations; each row was judged (exactly one, Status Failure, no secret). Pin a code with codes.pins to assert it.
+
+| ID | Step | Reference code | Target wrote | Provenance |
+|---|---|---|---|---|
+{{- range .Recorded}}
+| {{.ID}} | {{cell .Step}} | {{cell .Expected}} | {{cell .Wrote}} | {{cell .Provenance}} |
 {{- end}}
 {{end}}
 {{- if .NotJudged}}
