@@ -19,6 +19,7 @@ import (
 
 	"github.com/refreshconf/refreshconf/fixtures/keycache"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
+	"github.com/refreshconf/refreshconf/fixtures/provision"
 	"github.com/refreshconf/refreshconf/fixtures/targetcache"
 )
 
@@ -249,6 +250,36 @@ func (c Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// LoadProfile loads the profile at path as a run does: its secrets
+// resolved, its provisioner (if any) run, its defaults applied. It returns
+// how long provisioning took (0 without a provision section). `refreshconf
+// profile check` uses it, so that it checks what a run would use.
+func LoadProfile(ctx context.Context, path string) (*profile.Profile, time.Duration, error) {
+	p, err := profile.Load(ctx, path, profile.LoadOptions{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("loading the profile: %w", err)
+	}
+	took, err := Provision(ctx, p, path)
+	if err != nil {
+		return nil, 0, err
+	}
+	p.ApplyDefaults()
+	return p, took, nil
+}
+
+// Provision runs the provisioner of the profile p loaded from path, as a
+// run does, and returns how long it took (0 without a provision section).
+func Provision(ctx context.Context, p *profile.Profile, path string) (time.Duration, error) {
+	if p.Provision == nil {
+		return 0, nil
+	}
+	t0 := time.Now()
+	if err := provision.Run(ctx, p); err != nil {
+		return 0, fmt.Errorf("provisioning credential sets for profile %s: %w", path, err)
+	}
+	return time.Since(t0), nil
 }
 
 // RunGCPercent is the garbage collector's target percentage for a run

@@ -207,18 +207,13 @@ func loadRunKeys(ctx context.Context, cfg Config, tm *report.Timings) (runKeys, 
 // provisions the embedded reference target with signing keys targetKeys.
 func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings, provisioned *string) (*profile.Profile, *target.Running, error) {
 	if cfg.ProfilePath != "" {
-		p, err := profile.Load(ctx, cfg.ProfilePath, profile.LoadOptions{})
+		p, took, err := LoadProfile(ctx, cfg.ProfilePath)
 		if err != nil {
-			return nil, nil, fmt.Errorf("loading the profile: %w", err)
+			return nil, nil, err
 		}
-		if p.Provision != nil {
-			t0 := time.Now()
-			if err := provision.Run(ctx, p); err != nil {
-				return nil, nil, fmt.Errorf("provisioning credential sets for profile %s: %w", cfg.ProfilePath, err)
-			}
-			tm.Provisioning = ms(time.Since(t0))
+		if took > 0 {
+			tm.Provisioning = ms(took)
 		}
-		p.ApplyDefaults()
 		return p, nil, nil
 	}
 	p, running, err := startEmbedded(ctx, cfg, targetKeys, tm, provisioned)
