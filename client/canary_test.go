@@ -37,6 +37,7 @@ func TestCanary(t *testing.T) {
 		unregCode    = "authcode-canary-4242"           // unregistered: redacted by field name
 	)
 	registered := []string{clientSecret, opaqueRT, jwsRT, headerKey, bearer}
+	forgedRT := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"secret":"`+clientSecret+`","opaque":"`+opaqueRT+`"}`)) + "."
 	red := NewRedactor()
 	red.Add("canary.client_secret", clientSecret)
 	red.Add("canary.refresh_token", opaqueRT)
@@ -79,11 +80,14 @@ func TestCanary(t *testing.T) {
 		req  Request
 	}{
 		{"basic+body", rec.URL + "/token", Request{
-			Form:  []Field{{"grant_type", "refresh_token"}, {"refresh_token", opaqueRT}, {"refresh_token", jwsRT}, {"note", clientSecret}},
+			Form:  []Field{{"grant_type", "refresh_token"}, {"refresh_token", opaqueRT}, {"refresh_token", jwsRT}, {"note", clientSecret}, {"forged", forgedRT}},
 			Query: []Field{{"q", opaqueRT}, {"client_secret", clientSecret}, {"x", jwsRT}},
 			Auth:  Auth{Mode: AuthBoth, ClientID: clientID, ClientSecret: clientSecret},
 			Header: http.Header{"X-Api-Key": {headerKey}, "X-Other": {base64.StdEncoding.EncodeToString([]byte(headerKey))},
 				"Authorization": {"Bearer " + bearer}},
+			// A genuine token listed as forged is not decoded; a forged
+			// one whose claims hold a secret is decoded, the secret marked.
+			Forged: []string{jwsRT, forgedRT},
 		}},
 		{"raw header and JSON body", rec.URL + "/token", Request{
 			RawBody:     []byte(`{"refresh_token":"` + opaqueRT + `","client_secret":"` + clientSecret + `","code":"` + unregCode + `"}`),
@@ -157,6 +161,9 @@ func TestCanary(t *testing.T) {
 						t.Errorf("%s contains the canary form %q:\n%s", where, f, out)
 					}
 				}
+			}
+			if tt.name == "basic+body" && !strings.Contains(ex.Transcript(), `#   header:    {"alg":"none"}`) {
+				t.Errorf("the forged token is not decoded in the transcript:\n%s", ex.Transcript())
 			}
 			// The marks are there and comparable.
 			if !strings.Contains(ex.Transcript(), "#"+h6(clientSecret)+">") {

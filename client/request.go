@@ -100,6 +100,13 @@ type Request struct {
 	Auth Auth
 	// Marker reuses a marker (default: NewMarker() per attempt).
 	Marker string
+	// Forged lists tokens the harness crafted itself (forged, tampered,
+	// re-signed, malformed) that the request may carry. The transcript
+	// shows the decoded header and claims of each one the request carries
+	// (what was sent is the evidence); the token itself stays redacted, its
+	// signature may be a genuine one's. Never list a token the target
+	// issued: a registered secret is not decoded.
+	Forged []string
 }
 
 // encodeFields encodes fields as application/x-www-form-urlencoded, in
@@ -127,11 +134,12 @@ type plan struct {
 	host    string
 	ua      string // a kept User-Agent, when KeepUserAgent
 	keepUA  bool
+	forged  []string // Request.Forged
 }
 
 // buildPlan turns r into a plan.
 func (c *Client) buildPlan(r Request) (*plan, error) {
-	p := &plan{method: r.Method, header: make(http.Header)}
+	p := &plan{method: r.Method, header: make(http.Header), forged: r.Forged}
 	if p.method == "" {
 		p.method = http.MethodPost
 	}
@@ -381,6 +389,7 @@ func (c *Client) renderRequest(req *http.Request, p *plan) string {
 		fmt.Fprintf(&b, "> Content-Length: %d\n>\n", len(p.body))
 		writeBody(&b, "> ", c.red.Redact(string(p.body)))
 	}
+	c.writeForged(&b, req, p)
 	return b.String()
 }
 

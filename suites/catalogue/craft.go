@@ -64,7 +64,16 @@ func refreshWith(setName string, tok func(t *T, cs profile.CredentialSet) (strin
 // mutate derives the presented token from the set's refresh token with a
 // forge function that needs no key.
 func mutate(f func(raw string) (string, error)) func(*T, profile.CredentialSet) (string, error) {
-	return func(_ *T, cs profile.CredentialSet) (string, error) { return f(cs.RefreshToken.Value()) }
+	return func(t *T, cs profile.CredentialSet) (string, error) { return t.forgedToken(f(cs.RefreshToken.Value())) }
+}
+
+// forgedToken records a token the forge built as forged (its transcript
+// shows it decoded) and passes it on with the forge's error.
+func (t *T) forgedToken(tok string, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return t.Forged(tok), nil
 }
 
 // editClaims keeps the old signature and changes claims.
@@ -79,13 +88,15 @@ func resigned(edit func(t *T, claims map[string]any)) func(*T, profile.Credentia
 		if t.Env.Signer == nil {
 			return "", errors.New("no signing key in the profile")
 		}
-		return t.Env.Signer.Resign(cs.RefreshToken.Value(), func(c map[string]any) { edit(t, c) })
+		return t.forgedToken(t.Env.Signer.Resign(cs.RefreshToken.Value(), func(c map[string]any) { edit(t, c) }))
 	}
 }
 
 // withAttacker uses the attacker keys.
 func withAttacker(f func(t *T, raw string) (string, error)) func(*T, profile.CredentialSet) (string, error) {
-	return func(t *T, cs profile.CredentialSet) (string, error) { return f(t, cs.RefreshToken.Value()) }
+	return func(t *T, cs profile.CredentialSet) (string, error) {
+		return t.forgedToken(f(t, cs.RefreshToken.Value()))
+	}
 }
 
 // field sets a form field in place (first occurrence) or appends it.

@@ -38,6 +38,7 @@ type T struct {
 	mu       sync.Mutex
 	steps    []Step
 	findings []string
+	forged   []string
 }
 
 // NewT returns a recorder for one scenario.
@@ -81,11 +82,25 @@ func (t *T) Send(ctx context.Context, name string, req client.Request, want Expe
 	if req.Name == "" {
 		req.Name = name
 	}
+	t.mu.Lock()
+	req.Forged = append(req.Forged[:len(req.Forged):len(req.Forged)], t.forged...)
+	t.mu.Unlock()
 	ex := t.Env.Client.Do(ctx, req)
 	t.mu.Lock()
 	t.steps = append(t.steps, Step{Name: name, Expect: want, Exchange: ex})
 	t.mu.Unlock()
 	return ex
+}
+
+// Forged records tok as a token the harness crafted (forged, tampered,
+// re-signed, malformed) and returns it: the transcripts of the scenario's
+// requests that carry it show its decoded header and claims. Never pass a
+// token the target issued.
+func (t *T) Forged(tok string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.forged = append(t.forged, tok)
+	return tok
 }
 
 // SendConcurrently sends every request at the same moment and records each

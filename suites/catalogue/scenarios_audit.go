@@ -61,7 +61,7 @@ func auditTable() []*Scenario {
 				if err != nil {
 					return err
 				}
-				tok, err := forge.BitFlippedSignature(cs.RefreshToken.Value())
+				tok, err := t.forgedToken(forge.BitFlippedSignature(cs.RefreshToken.Value()))
 				if err != nil {
 					return fmt.Errorf("crafting the token: %w", err)
 				}

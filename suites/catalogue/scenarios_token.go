@@ -213,7 +213,7 @@ func tokenTable() []*Scenario {
 			ID: "TOK-28", Name: "a refresh value that is not a JWS is refused with MalformedToken",
 			Family: FamilyToken, Level: Extended, Source: "fosite garbage refresh token",
 			Code: codes.MalformedToken, Needs: []Need{Set(primary), jwt},
-			Run: refreshWith(primary, func(*T, profile.CredentialSet) (string, error) { return "refreshconf.not-a-jws", nil }, nil, Fail(codes.MalformedToken, errsGrant...)),
+			Run: refreshWith(primary, func(t *T, _ profile.CredentialSet) (string, error) { return t.Forged("refreshconf.not-a-jws"), nil }, nil, Fail(codes.MalformedToken, errsGrant...)),
 		},
 		{
 			ID: "TOK-29", Name: "a refresh token whose header is not JSON is refused with MalformedToken",
@@ -250,7 +250,7 @@ func headerURLRun(path string, build func(raw, url string, k *rsa.PrivateKey) (s
 			return fmt.Errorf("no loopback listener for %s", path)
 		}
 		url := t.Env.Listener.URL(path)
-		tok, err := build(cs.RefreshToken.Value(), url, t.Env.Attacker.RSA)
+		tok, err := t.forgedToken(build(cs.RefreshToken.Value(), url, t.Env.Attacker.RSA))
 		if err != nil {
 			return fmt.Errorf("crafting the token: %w", err)
 		}
