@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/refreshconf/refreshconf/suites/catalogue"
 )
 
 // childEnv makes the test binary act as the refreshconf command: a test
@@ -89,6 +91,16 @@ func TestRunEmbeddedCatalogueSucceeds(t *testing.T) {
 	for _, f := range []string{"conformance-report.yaml", "conformance-report.md", "conformance-report.html", "junit.xml", "report.json"} {
 		if st, err := os.Stat(dir + "/" + f); err != nil || st.Size() == 0 {
 			t.Errorf("%s was not written: %v", f, err)
+		}
+	}
+	// The HTML report names every scenario of the catalogue.
+	html, err := os.ReadFile(dir + "/conformance-report.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range catalogue.All() {
+		if !strings.Contains(string(html), `id="s-`+s.ID+`"`) {
+			t.Errorf("the HTML report of a successful run does not name %s", s.ID)
 		}
 	}
 	// Re-render from the JSON.

@@ -43,6 +43,9 @@ type Conformance struct {
 	Recorded []CodeRecord `json:"codes_recorded,omitempty" yaml:"codes_recorded,omitempty"`
 	// HarnessErrors are failures of the run itself (set-up, reports).
 	HarnessErrors []string `json:"harness_errors,omitempty" yaml:"harness_errors,omitempty"`
+	// Scenarios is every scenario of the run, whatever its state, in
+	// family and ID order (the HTML report lists them all).
+	Scenarios []ScenarioResult `json:"-" yaml:"-"`
 }
 
 // Counts counts scenarios by outcome.
@@ -75,6 +78,21 @@ type ScenarioResult struct {
 	Steps  []StepOutcome `json:"steps,omitempty" yaml:"steps,omitempty"`
 	// Transcript is the redacted exchange(s), for failures.
 	Transcript string `json:"transcript,omitempty" yaml:"transcript,omitempty"`
+	// Warnings are the scenario's SHOULD-level findings.
+	Warnings []Warning `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+	// Deviation is the reason of a declared known deviation ("" for none).
+	Deviation string `json:"deviation,omitempty" yaml:"deviation,omitempty"`
+	// Exchanges are the scenario's redacted exchanges, one per step, in
+	// the order they were sent (every state; the HTML report shows them).
+	Exchanges []Exchange `json:"-" yaml:"-"`
+}
+
+// Exchange is one step's redacted request and response.
+type Exchange struct {
+	// Step is the step's name.
+	Step string
+	// Transcript is the redacted request and response.
+	Transcript string
 }
 
 // CodeRecord is one step whose audit code was recorded, not judged.
@@ -123,15 +141,19 @@ func Build(r types.Report) *Conformance {
 		}
 		sc := ScenarioResult{ID: id, Name: strings.TrimPrefix(sr.LeafNodeText, id+" "), Family: fam, Level: level, Code: code, State: sr.State.String()}
 		var out Outcome
+		hasOutcome := false
 		for _, e := range sr.ReportEntries {
 			switch {
 			case e.Name == OutcomeEntry:
-				_ = json.Unmarshal(entryJSON(e), &out)
+				hasOutcome = json.Unmarshal(entryJSON(e), &out) == nil
 			case strings.HasPrefix(e.Name, "exchange: "):
-				sc.Transcript += "### " + strings.TrimPrefix(e.Name, "exchange: ") + "\n" + e.StringRepresentation() + "\n"
+				step := strings.TrimPrefix(e.Name, "exchange: ")
+				sc.Transcript += "### " + step + "\n" + e.StringRepresentation() + "\n"
+				sc.Exchanges = append(sc.Exchanges, Exchange{Step: step, Transcript: e.StringRepresentation()})
 			}
 		}
-		sc.Steps = out.Steps
+		sc.Steps, sc.Warnings, sc.Deviation = out.Steps, out.Warnings, out.Deviation
+		sc.State = string(scenarioState(sr, out, hasOutcome))
 		for _, st := range out.Steps {
 			if st.Code == CodeRecorded {
 				c.Recorded = append(c.Recorded, CodeRecord{ID: id, Step: st.Name, Expected: st.Expected, Wrote: st.AuditCodes, Provenance: st.Provenance})
@@ -177,7 +199,12 @@ func Build(r types.Report) *Conformance {
 			sc.Reason = sr.Failure.Message
 			c.Failed = append(c.Failed, sc)
 		}
+		if sc.Reason == "" && out.HarnessError != "" {
+			sc.Reason = out.HarnessError
+		}
+		c.Scenarios = append(c.Scenarios, sc)
 	}
+	sortScenarios(c.Scenarios)
 	c.Result = Success
 	for _, name := range familyOrder(order) {
 		f := fams[name]

@@ -2,25 +2,204 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
+	"slices"
+	"strings"
+	"unicode"
 )
 
-// htmlTemplate is the HTML report's page (report.html.tmpl), rendered with
-// html/template so that every string taken from the target is escaped.
-//
-//go:embed report.html.tmpl
-var htmlTemplate string
+// The HTML report's page, style and script, rendered with html/template so
+// that every string taken from the target is escaped. The page is one
+// self-contained file; its Content-Security-Policy allows only its own
+// style and script (by hash) and no fetch of any kind.
+var (
+	//go:embed report.html.tmpl
+	htmlTemplate string
+	//go:embed report.css
+	htmlStyle string
+	//go:embed report.js
+	htmlScript string
+)
+
+// htmlPage is what the HTML template renders.
+type htmlPage struct {
+	C *Conformance
+	// Verdict is the run's verdict (the badge at the top).
+	Verdict string
+	// States lists every state of States() with its count in this run.
+	States []htmlState
+	// Families lists the families present, in report order.
+	Families []string
+	// Rows is every scenario, failures first.
+	Rows []htmlRow
+	// Warnings is every warning of every scenario.
+	Warnings []htmlWarning
+	// Style and Script are the page's own style and script, and CSP its
+	// Content-Security-Policy naming them by hash.
+	Style  template.CSS
+	Script template.JS
+	CSP    string
+}
+
+// htmlState is one state with its count.
+type htmlState struct {
+	State, Title, Class string
+	Count               int
+}
+
+// htmlRow is one scenario as the page shows it; every string is cleaned.
+type htmlRow struct {
+	ID, Name, Family, Level, Code string
+	State, StateTitle, Class      string
+	// Reason is the failure or skip message without the exchange (shown
+	// once, under Exchanges); Why is its gist for the scenario table.
+	Reason, Why string
+	Deviation   string
+	Steps       []htmlStep
+	Warnings    []Warning
+	Exchanges   []Exchange
+	// Search is the lower-cased text the search box matches.
+	Search string
+}
+
+// htmlStep is one step's expected and actual outcome.
+type htmlStep struct {
+	Name, Expected, Judgement, Provenance string
+	Status                                int
+	Error, Audit, Marker                  string
+}
+
+// htmlWarning is one warning with its scenario.
+type htmlWarning struct {
+	ID string
+	Warning
+}
+
+// exchangeMark starts the transcript a failure message repeats (the
+// framework's matchers append it); the page shows each exchange once.
+const exchangeMark = "\n\nRedacted exchange:\n"
+
+// stateClass is the CSS class of a state: its own, plus its JUnit
+// category, so that a new state is coloured without a new style.
+func stateClass(info StateInfo) string {
+	j := info.JUnit
+	if j == "" {
+		j = "none"
+	}
+	return "st-" + string(info.State) + " j-" + j
+}
+
+// page builds the view of c.
+func (c *Conformance) page() *htmlPage {
+	p := &htmlPage{C: c, Verdict: c.Result}
+	counts := map[string]int{}
+	for _, sc := range c.Scenarios {
+		counts[sc.State]++
+		if !slices.Contains(p.Families, sc.Family) {
+			p.Families = append(p.Families, sc.Family)
+		}
+	}
+	for _, info := range States() {
+		p.States = append(p.States, htmlState{State: string(info.State), Title: info.Title, Class: stateClass(info), Count: counts[string(info.State)]})
+	}
+	for _, sc := range c.Scenarios {
+		info := State(sc.State).Info()
+		r := htmlRow{
+			ID: clean(sc.ID), Name: clean(sc.Name), Family: clean(sc.Family), Level: clean(sc.Level), Code: clean(sc.Code),
+			State: clean(sc.State), StateTitle: clean(info.Title), Class: stateClass(info),
+			Reason: clean(sc.Reason), Deviation: clean(sc.Deviation),
+		}
+		if len(sc.Exchanges) > 0 {
+			r.Reason, _, _ = strings.Cut(r.Reason, exchangeMark)
+		}
+		r.Why = why(r.Reason)
+		search := []string{r.ID, r.Name, r.Family, r.Level, r.Code, r.StateTitle, r.Reason}
+		for _, st := range sc.Steps {
+			s := htmlStep{Name: clean(st.Name), Expected: clean(st.Expected), Judgement: clean(string(st.Code)), Provenance: clean(st.Provenance),
+				Status: st.HTTPStatus, Error: clean(st.Error), Audit: clean(st.AuditCodes), Marker: clean(st.Marker)}
+			r.Steps = append(r.Steps, s)
+			search = append(search, s.Expected, s.Error, s.Audit, s.Marker)
+		}
+		for _, w := range sc.Warnings {
+			w = Warning{Step: clean(w.Step), Clause: clean(w.Clause), Message: clean(w.Message)}
+			r.Warnings = append(r.Warnings, w)
+			p.Warnings = append(p.Warnings, htmlWarning{ID: r.ID, Warning: w})
+			search = append(search, w.Clause, w.Message)
+		}
+		for _, e := range sc.Exchanges {
+			r.Exchanges = append(r.Exchanges, Exchange{Step: clean(e.Step), Transcript: clean(strings.TrimRight(e.Transcript, "\n"))})
+		}
+		r.Search = strings.ToLower(strings.Join(search, " "))
+		p.Rows = append(p.Rows, r)
+	}
+	slices.SortStableFunc(p.Rows, func(a, b htmlRow) int { return stateRank(a.State) - stateRank(b.State) })
+	p.Style, p.Script = template.CSS(htmlStyle), template.JS(htmlScript)
+	p.CSP = "default-src 'none'; style-src " + cspHash(htmlStyle) + "; script-src " + cspHash(htmlScript) + "; img-src data:; form-action 'none'; base-uri 'none'"
+	return p
+}
+
+// why is the gist of a failure message for the scenario table: the
+// matchers' problem lines ("  - HTTP status is 200 ..."), else the message
+// without its first line when that line only names the scenario.
+func why(reason string) string {
+	lines := strings.Split(strings.TrimSpace(reason), "\n")
+	var problems []string
+	for _, l := range lines {
+		if p, ok := strings.CutPrefix(l, "  - "); ok {
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		return strings.Join(problems, "\n")
+	}
+	if len(lines) > 1 && strings.Contains(lines[0], "step ") {
+		lines = lines[1:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// cspHash is the Content-Security-Policy source of an inline element.
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// clean makes a target-derived string safe to show: invalid UTF-8 is
+// replaced, and control, bidirectional-override and other invisible
+// format characters (which could disguise what a reviewer reads) are
+// dropped; tabs and line breaks stay. html/template escapes the rest.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r', unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+var htmlFuncs = template.FuncMap{
+	"upper": strings.ToUpper,
+	"clean": clean,
+	"join":  func(l []string, sep string) string { return clean(strings.Join(l, sep)) },
+	"add":   func(a, b int) int { return a + b },
+}
 
 // HTML renders the report as one self-contained HTML page.
 func (c *Conformance) HTML() ([]byte, error) {
-	t, err := template.New("html").Funcs(funcs).Parse(htmlTemplate)
+	t, err := template.New("html").Funcs(htmlFuncs).Parse(htmlTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the HTML template: %w", err)
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, c); err != nil {
+	if err := t.Execute(&b, c.page()); err != nil {
 		return nil, fmt.Errorf("rendering the HTML report: %w", err)
 	}
 	return b.Bytes(), nil
