@@ -118,6 +118,19 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string, full bool) 
 	t.Logf("screenshot: %s", path)
 }
 
+// waitFor polls a JavaScript condition until it is true, failing the test
+// after 15 seconds.
+func waitFor(t *testing.T, ctx context.Context, js, what string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !eval[bool](t, ctx, js) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 15s for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // choose picks value in the <select> sel, as a person would (the page
 // hears a change event).
 func choose(t *testing.T, ctx context.Context, sel, value string) {
@@ -250,6 +263,9 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		// A failure's link opens its detail and scrolls to it.
 		openReport(t, ctx, badHTML, 1280)
 		do(t, ctx, "clicking TOK-01", chromedp.Click(`#scenario-table a[href="#s-TOK-01"]`))
+		// The page opens the detail on the hashchange event, which
+		// follows the click asynchronously.
+		waitFor(t, ctx, `document.getElementById("s-TOK-01").open`, "TOK-01's detail to open after a click on its link")
 		var st struct {
 			Open    bool    `json:"open"`
 			Top     float64 `json:"top"`
