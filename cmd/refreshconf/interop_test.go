@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refreshconf/refreshconf/suites/report"
+)
+
+// interopModule is the nested Go module of the zitadel/oidc interop target,
+// relative to this package.
+const interopModule = "../../fixtures/interop/zitadel"
+
+// interopTarget is a started zitadelop with its provisioner and profile.
+type interopTarget struct {
+	url, profile string
+}
+
+// startInteropTarget builds zitadelop and zprovision from their own module
+// (its dependencies come from the module proxy, or the module cache),
+// starts the server on a free loopback port and writes the repo's profile
+// for it into a temporary folder, next to the provisioner.
+func startInteropTarget(t *testing.T) *interopTarget {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go toolchain to build the interop target: %v", err)
+	}
+	dir := t.TempDir()
+	for _, prog := range []string{"zitadelop", "zprovision"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		out, err := exec.CommandContext(ctx, goBin, "build", "-C", interopModule, "-o", filepath.Join(dir, prog), "./"+prog).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("go build -C %s ./%s: %v\n%s", interopModule, prog, err, out)
+		}
+	}
+	ready := filepath.Join(dir, "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := exec.CommandContext(ctx, filepath.Join(dir, "zitadelop"), "-ready-file", ready)
+	var logs strings.Builder
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		cancel()
+		t.Fatalf("starting zitadelop: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = srv.Wait()
+	})
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
+			base = strings.TrimSpace(string(b))
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("zitadelop wrote no URL within 20 s; its log:\n%s", logs.String())
+	}
+	raw, err := os.ReadFile(filepath.Join(interopModule, "profile.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	profilePath := filepath.Join(dir, "profile.yaml")
+	if err := os.WriteFile(profilePath, []byte(strings.ReplaceAll(string(raw), "${ZITADEL_URL}", base)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &interopTarget{url: base, profile: profilePath}
+}
+
+// expectedInteropFailures are the scenarios the zitadel/oidc example fails
+// today, until they are declared in its profile as known deviations (see
+// README, "Worked example: a real open-source server").
+var expectedInteropFailures = []string{
+	"AUD-01", "AUD-02", "AUD-04",
+	"REQ-01", "REQ-02", "REQ-03", "REQ-04", "REQ-05", "REQ-06", "REQ-07", "REQ-08", "REQ-09", "REQ-10",
+	"REQ-11", "REQ-12", "REQ-13", "REQ-14", "REQ-15", "REQ-16", "REQ-17", "REQ-18", "REQ-19", "REQ-20",
+	"REQ-21", "REQ-23",
+	"ROT-01", "ROT-02", "ROT-03", "ROT-04", "ROT-06",
+	"SEED-04", "SEED-09", "SEED-10", "SEED-11",
+	"VAR-08", "VAR-09",
+}
+
+// The whole catalogue in one run against a real open-source server: the
+// zitadel/oidc v3 example OpenID Provider (opaque refresh tokens rotated on
+// every use, no audit trail, response classify rules). A scenario that
+// starts or stops failing fails this test: a new deviation, a lost one or a
+// harness regression.
+func TestInteropZitadelWholeCatalogue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the interop run builds a separate module")
+	}
+	it := startInteropTarget(t)
+	out := filepath.Join(t.TempDir(), "report")
+	res := runCLI(t, 3*time.Minute, []string{"ZITADEL_URL=" + it.url}, "run", "--profile", it.profile, "--report-dir", out, "--no-color")
+	c := readReport(t, out)
+	t.Logf("refreshconf run exited %d in %s: %s", res.Code, res.Elapsed.Round(time.Millisecond), lastLines(res.Stdout, 3))
+	if len(c.HarnessErrors) > 0 {
+		t.Fatalf("harness errors: %v\n%s", c.HarnessErrors, res.Stderr)
+	}
+	if c.Summary.Total != 91 {
+		t.Errorf("the report covers %d scenarios, want the whole catalogue (91)", c.Summary.Total)
+	}
+	var failed []string
+	for _, s := range c.Failed {
+		failed = append(failed, s.ID)
+	}
+	slices.Sort(failed)
+	want := slices.Sorted(slices.Values(expectedInteropFailures))
+	for _, id := range failed {
+		if !slices.Contains(want, id) {
+			t.Errorf("%s newly fails against the zitadel/oidc example: a new deviation or a harness bug:\n%s", id, reasonOf(c, id))
+		}
+	}
+	for _, id := range want {
+		if !slices.Contains(failed, id) {
+			t.Errorf("%s no longer fails against the zitadel/oidc example: remove it from the expected failures", id)
+		}
+	}
+	if c.Result == report.Success {
+		t.Errorf("result success although scenarios are skipped or fail")
+	}
+}
+
+// reasonOf is the start of scenario id's failure reason.
+func reasonOf(c *report.Conformance, id string) string {
+	for _, s := range c.Failed {
+		if s.ID == id {
+			lines := strings.Split(s.Reason, "\n")
+			return strings.Join(lines[:min(len(lines), 40)], "\n")
+		}
+	}
+	return ""
+}
