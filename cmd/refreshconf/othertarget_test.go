@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -379,7 +380,113 @@ func TestRunWithoutAuditSource(t *testing.T) {
 		if lines := strings.SplitN(string(html), "\n", 4); len(lines) < 3 || !strings.Contains(lines[2], report.NoAuditNotice) {
 			t.Errorf("the HTML report does not carry the notice in its first lines")
 		}
+		// JUnit: no scenario whose audit was not judged is a pass.
+		for _, tc := range readJUnitCases(t, filepath.Join(dir, "none-report")) {
+			if tc.passed && tc.state != "" {
+				t.Errorf("JUnit passes %q (state %s) although its audit code was not judged", tc.name, tc.state)
+			}
+		}
 	})
+
+	t.Run("responses only, opted in by the profile", func(t *testing.T) {
+		c, res := runOther(t, ot, dir, "responses-only", p+"gating: responses_only\n")
+		if res.Code != 1 || c.Result != report.Partial {
+			t.Errorf("result %s, exit %d; want partial (the fixtures it cannot have are skipped), exit 1", c.Result, res.Code)
+		}
+		if c.Summary.NotJudged != 0 || c.Summary.Passed != 91-len(otherTargetSkips) {
+			t.Errorf("summary %+v: with the opt-in every response check that held passes", c.Summary)
+		}
+		checkResponsesOnly(t, filepath.Join(dir, "responses-only-report"), res)
+	})
+
+	t.Run("responses only, opted in by the flag", func(t *testing.T) {
+		path := filepath.Join(dir, "flag.yaml")
+		if err := os.WriteFile(path, []byte(p), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "flag-report")
+		res := runCLI(t, 3*time.Minute, ot.env, "run", "--profile", path, "--responses-only", "--label-filter", "family:request && !id:REQ-22", "--report-dir", out, "--no-color")
+		if c := readReport(t, out); res.Code != 0 || c.Result != report.Success {
+			t.Errorf("result %s, exit %d, want success, 0\n%s", c.Result, res.Code, res.Stdout)
+		}
+		checkResponsesOnly(t, out, res)
+	})
+}
+
+// checkResponsesOnly checks that a responses-only run says so first in
+// every report, in its verdict, and in its JUnit.
+func checkResponsesOnly(t *testing.T, dir string, res cliResult) {
+	t.Helper()
+	c := readReport(t, dir)
+	if !strings.Contains(c.VerdictReason, "responses only") || c.Summary.NotJudged != 0 {
+		t.Errorf("result %s (%s), summary %+v; want the verdict to say responses only, nothing not judged", c.Result, c.VerdictReason, c.Summary)
+	}
+	for _, f := range []string{report.FileYAML, report.FileMarkdown} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if first, _, _ := strings.Cut(string(b), "\n"); !strings.Contains(first, report.ResponsesOnlyNotice) {
+			t.Errorf("%s first line = %q, want the responses-only notice", f, first)
+		}
+	}
+	for _, f := range []string{report.FileHTML, report.FileJUnit} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); !strings.Contains(strings.ToLower(string(b)), "responses only") {
+			t.Errorf("%s does not say responses only", f)
+		}
+	}
+	if !strings.Contains(res.Stdout, "responses only") {
+		t.Errorf("the run summary does not say responses only:\n%s", res.Stdout)
+	}
+}
+
+// junitCase is one testcase of a JUnit report: its name, its state
+// property, and whether it passed.
+type junitCase struct {
+	name, state string
+	passed      bool
+}
+
+// readJUnitCases reads the scenario testcases of dir's junit.xml.
+func readJUnitCases(t *testing.T, dir string) []junitCase {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, report.FileJUnit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Name       string `xml:"name,attr"`
+				Properties []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:"value,attr"`
+				} `xml:"properties>property"`
+				Skipped *struct{} `xml:"skipped"`
+				Failure *struct{} `xml:"failure"`
+				Error   *struct{} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("junit.xml does not parse: %v", err)
+	}
+	var out []junitCase
+	for _, s := range doc.Suites {
+		for _, tc := range s.Cases {
+			c := junitCase{name: tc.Name, passed: tc.Skipped == nil && tc.Failure == nil && tc.Error == nil}
+			for _, p := range tc.Properties {
+				if p.Name == "state" {
+					c.state = p.Value
+				}
+			}
+			if c.state == "" {
+				continue // not a scenario (set-up, verdict)
+			}
+			if c.passed && c.state != "passed" && c.state != "warning" {
+				t.Errorf("JUnit testcase %q passes in state %s", c.name, c.state)
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func TestProfileCheckShowsClassification(t *testing.T) {

@@ -13,7 +13,7 @@ func newReportCmd() *cobra.Command {
 	var from, out string
 	cmd := &cobra.Command{
 		Use:   "report --from report.json [--out DIR]",
-		Short: "Re-render the conformance report (YAML, Markdown, HTML) from a Ginkgo JSON report",
+		Short: "Re-render the conformance report (YAML, Markdown, HTML, JUnit) from a Ginkgo JSON report",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" {
@@ -31,12 +31,16 @@ func newReportCmd() *cobra.Command {
 			if out == "" {
 				out = filepath.Dir(from)
 			}
-			c, err := report.WriteAll(out, reports[0], false)
+			// The folder receives every file of one run: the JSON too,
+			// unless it is the --from file itself.
+			src, _ := filepath.Abs(filepath.Dir(from))
+			dst, _ := filepath.Abs(out)
+			c, err := report.WriteAll(out, reports[0], src != dst)
 			if err != nil {
 				return err
 			}
 			abs, _ := filepath.Abs(out)
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; written %s, %s, %s in %s\n", c.Run.Target, c.Result, report.FileYAML, report.FileMarkdown, report.FileHTML, abs)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; written %s, %s, %s, %s in %s\n", c.Run.Target, c.Result, report.FileYAML, report.FileMarkdown, report.FileHTML, report.FileJUnit, abs)
 			return nil
 		},
 	}

@@ -180,6 +180,7 @@ func printSummary(w io.Writer, c *report.Conformance, dir string) {
 		fmt.Fprintf(w, "NOTICE  %s\n", n)
 	}
 	fmt.Fprintf(w, "refreshconf %s against %s: %s\n", c.Run.HarnessVersion, c.Run.Target, c.Result)
+	fmt.Fprintf(w, "verdict: %s: %s\n", c.Result, c.VerdictReason)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FAMILY\tRESULT\tPASSED\tFAILED\tSKIPPED\tUNSUPPORTED\tNOT JUDGED")
 	for _, f := range c.Families {
@@ -192,6 +193,14 @@ func printSummary(w io.Writer, c *report.Conformance, dir string) {
 	_ = tw.Flush()
 	for _, f := range c.Failed {
 		fmt.Fprintf(w, "FAILED  %s %s\n", f.ID, f.Name)
+	}
+	for _, l := range []struct {
+		tag string
+		l   []report.ScenarioResult
+	}{{"STALE DEVIATION", c.StaleDeviations}, {"HARNESS ERROR", c.Errored}, {"INTERRUPTED", c.Interrupted}, {"KNOWN DEVIATION", c.KnownDeviations}} {
+		for _, f := range l.l {
+			fmt.Fprintf(w, "%s  %s %s: %s\n", l.tag, f.ID, f.Name, firstLine(f.Reason))
+		}
 	}
 	for _, e := range c.HarnessErrors {
 		fmt.Fprintf(w, "HARNESS ERROR  %s\n", firstLine(e))

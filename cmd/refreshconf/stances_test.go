@@ -11,6 +11,7 @@ import (
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/fixtures/provision"
 	"github.com/refreshconf/refreshconf/fixtures/target"
+	"github.com/refreshconf/refreshconf/suites/catalogue"
 	"github.com/refreshconf/refreshconf/suites/report"
 )
 
@@ -73,10 +74,14 @@ func TestStancesHonouredEndToEnd(t *testing.T) {
 			out = filepath.Join(dir, "lenient-report")
 			res = runCLI(t, 2*time.Minute, nil, "run", "--profile", lenient, "--label-filter", tc.filter, "--report-dir", out, "--no-color")
 			c = readReport(t, out)
-			// (The scenarios the label filter leaves out count as skipped:
-			// the run is partial, exit 1.)
-			if res.Code != 1 || c.Result != report.Partial || c.Summary.Passed != n || c.Summary.Failed != 0 {
+			// The scenarios the label filter leaves out are not selected,
+			// not skipped: the selection passed, exit 0, and the verdict
+			// names the filter.
+			if res.Code != 0 || c.Result != report.Success || c.Summary.Passed != n || c.Summary.Failed != 0 || c.Summary.Skipped != 0 || c.Summary.NotSelected != len(catalogue.All())-n {
 				t.Errorf("stance %s against defect %s: exit %d, result %s, summary %+v; want the %d selected to pass\n%s", tc.name, tc.defect, res.Code, c.Result, c.Summary, n, res.Stdout)
+			}
+			if !strings.Contains(c.VerdictReason, tc.filter) {
+				t.Errorf("the verdict reason %q does not name the filter %q", c.VerdictReason, tc.filter)
 			}
 			if !slices.ContainsFunc(c.Run.Stances, func(s string) bool { return strings.HasPrefix(s, tc.listed) }) {
 				t.Errorf("the report's stances %v lack %q", c.Run.Stances, tc.listed)

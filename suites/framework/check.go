@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,25 +42,38 @@ func Check(ctx SpecContext, id string) {
 		Fail(fmt.Sprintf("%s was selected by Ginkgo but not fired: the firing filter and the spec filter disagree (use --label-filter rather than --focus to select scenarios)", id))
 		return
 	}
-	out := report.Outcome{ID: id, Findings: r.Findings, Unsupported: r.Unsupported}
+	out := report.Outcome{ID: id, Findings: r.Findings, Unsupported: r.Unsupported, Deviation: s.deviation(id)}
 	defer func() { AddReportEntry(report.OutcomeEntry, out, ReportEntryVisibilityNever) }()
+	// harnessError marks what the harness could not do: never a pass, never
+	// the target's failure.
+	harnessError := func(format string, args ...any) {
+		out.State, out.HarnessError = report.StateHarnessError, fmt.Sprintf(format, args...)
+		Fail("harness error: " + out.HarnessError)
+	}
 	switch {
 	case r.Unsupported != "":
+		out.State = report.StateUnsupported
 		Skip(r.Unsupported)
 	case r.Skip != "":
 		if flags.Certify && sc.Level == catalogue.Core {
 			Fail(fmt.Sprintf("%s is a core scenario and a certification run may not skip it: %s", id, r.Skip))
 		}
+		out.State = report.StateSkipped
 		Skip(r.Skip)
 	}
-	Expect(r.Error).To(BeEmpty(), "%s: the harness could not craft the scenario's requests", id)
+	if r.Error != "" {
+		harnessError("%s: the harness could not craft the scenario's requests: %s", id, r.Error)
+	}
 	steps, ok := s.steps[id]
 	if !ok {
 		var err error
-		steps, err = r.steps()
-		Expect(err).NotTo(HaveOccurred())
+		if steps, err = r.steps(); err != nil {
+			harnessError("%s: decoding the scenario's exchanges: %v", id, err)
+		}
 	}
-	Expect(steps).NotTo(BeEmpty(), "%s sent no request", id)
+	if len(steps) == 0 {
+		harnessError("%s sent no request", id)
+	}
 
 	wants := make([]catalogue.Expect, len(steps))
 	for i, st := range steps {
@@ -85,15 +99,20 @@ func Check(ctx SpecContext, id string) {
 	Expect(r.Findings).To(BeEmpty(), "%s %q: invariant violated", id, sc.Name)
 
 	if s.poller == nil {
+		out.NotJudged = true
+		out.NotJudgedReason = "audit code not judged: no audit source (the profile has audit.source none or no audit section)"
 		for i := range out.Steps {
 			out.Steps[i].Code = report.CodeNotJudged
 		}
-		out.NotJudged = true
-		AddReportEntry("audit: not judged", "not judged: no audit source (the profile has audit.source none or no audit section): the audit code was not checked", ReportEntryVisibilityAlways)
+		notJudged(&out, s.gating())
 		return
 	}
 	columnsUnjudged := false
 	for i, st := range steps {
+		var down *auditSourceDown
+		if errors.As(waitErrs[i], &down) {
+			harnessError("%s %q, step %d %q: %s", id, sc.Name, i+1, st.Name, down.Error())
+		}
 		Expect(waitErrs[i]).NotTo(HaveOccurred(), "%s %q, step %d %q: expected an audit row %s for marker %s\n%s", id, sc.Name, i+1, st.Name, st.Expect, st.Exchange.Marker, st.Exchange.Summary())
 		want := wants[i]
 		if want.Row != nil && s.profile.Audit.Source == profile.AuditResponse {
@@ -106,9 +125,38 @@ func Check(ctx SpecContext, id string) {
 	if columnsUnjudged {
 		out.NotJudged = true
 		out.NotJudgedReason = "audit columns not judged: audit.source response sees no application, user, role, IP address or request URI (the code was judged)"
-		AddReportEntry("audit: not judged", out.NotJudgedReason, ReportEntryVisibilityAlways)
+		notJudged(&out, s.gating())
+		return
+	}
+	out.State = report.StatePassed
+	if len(out.Warnings) > 0 {
+		out.State = report.StateWarning
+	}
+	if out.Deviation != "" {
+		out.State = report.StateStaleDeviation
+		Fail(fmt.Sprintf("%s is declared as a known deviation (%s) but it passed: remove it from the profile's known_deviations", id, out.Deviation))
 	}
 }
+
+// notJudged ends a scenario whose responses passed but a requirement of
+// which could not be judged: it is skipped with the reason (never a pass
+// in Ginkgo, JUnit or the verdict) unless the user opted in to gating on
+// responses alone, when it passes and the reports say "responses only".
+func notJudged(out *report.Outcome, gating string) {
+	if gating == report.GatingResponsesOnly {
+		out.State = report.StatePassed
+		AddReportEntry("audit: not judged (responses only)", out.NotJudgedReason, ReportEntryVisibilityAlways)
+		return
+	}
+	out.State = report.StateNotJudged
+	Skip("not judged: " + out.NotJudgedReason + " (nothing failed; opt in with --responses-only or the profile's gating: responses_only to gate on responses alone)")
+}
+
+// auditSourceDown is the error of an audit wait whose source failed every
+// query: a harness error, not the target's missing row.
+type auditSourceDown struct{ msg string }
+
+func (e *auditSourceDown) Error() string { return e.msg }
 
 // awaitRows returns the audit rows of marker. Every row of the run is due
 // within the audit timeout of the end of firing: until that run-wide
@@ -120,7 +168,14 @@ func (s *session) awaitRows(ctx context.Context, marker string) ([]audit.Entry, 
 	timeout := s.profile.Timeouts.Audit.Std()
 	deadline := s.shared.Started.Add(s.shared.FireTime + timeout)
 	if wait := time.Until(deadline); wait > 0 {
-		return s.poller.Await(ctx, marker, wait)
+		rows, err := s.poller.Await(ctx, marker, wait)
+		var te *audit.TimeoutError
+		if st := s.poller.Stats(); err != nil && ctx.Err() == nil && ((st.Errors > 0 && st.Errors == st.Queries) || (errors.As(err, &te) && te.Waiting > 0)) {
+			// The source itself never answered (or hung): a harness
+			// error, not the target's missing row.
+			return rows, &auditSourceDown{err.Error()}
+		}
+		return rows, err
 	}
 	if rows := s.poller.Entries(marker); len(rows) > 0 {
 		return rows, nil
@@ -128,7 +183,7 @@ func (s *session) awaitRows(ctx context.Context, marker string) ([]audit.Entry, 
 	st := s.poller.Stats()
 	if st.Errors > 0 && st.Errors == st.Queries {
 		// The source itself never answered: say so rather than blame the target.
-		return nil, fmt.Errorf("no audit row for marker %s within the run's audit deadline (timeouts.audit %s after the last request was answered): the audit source failed all %d queries, last error: %s", marker, timeout, st.Queries, st.LastError)
+		return nil, &auditSourceDown{fmt.Sprintf("no audit row for marker %s within the run's audit deadline (timeouts.audit %s after the last request was answered): the audit source failed all %d queries, last error: %s", marker, timeout, st.Queries, st.LastError)}
 	}
 	failed := ""
 	if st.Errors > 0 {

@@ -110,7 +110,19 @@ var _ = ReportAfterSuite("refreshconf conformance report", func(r Report) {
 		fmt.Fprintf(GinkgoWriter, "refreshconf reports written to %s\n", dir)
 		fmt.Printf("\nrefreshconf: conformance report, JUnit and JSON written to %s\n", dir)
 	}
+	// One verdict, every channel: the Ginkgo run fails unless the verdict
+	// is success, so that `go tool ginkgo` exits as `refreshconf run` does.
+	// A dry run judges nothing and says so (nothing_judged) without failing.
+	if failsRun(c, r.SuiteConfig.DryRun) {
+		Fail(fmt.Sprintf("refreshconf verdict: %s: %s", c.Result, c.VerdictReason))
+	}
 })
+
+// failsRun reports whether a run with conformance report c must fail
+// (exit non-zero): every verdict but success, except a dry run's.
+func failsRun(c *report.Conformance, dryRun bool) bool {
+	return c.Result != report.VerdictSuccess && !(dryRun && c.Result == report.VerdictNothingJudged)
+}
 
 // joinSession builds a process's session from process #1's data.
 func joinSession(data []byte) (*session, error) {

@@ -3,6 +3,8 @@ package framework
 import (
 	"time"
 
+	"github.com/onsi/ginkgo/v2"
+
 	"github.com/refreshconf/refreshconf/client"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/suites/report"
@@ -30,7 +32,28 @@ func (s *session) runInfo() report.RunInfo {
 		Profile: prof, Timings: &s.shared.Timings, Keys: s.shared.Keys,
 		Provisioned: s.shared.Provisioned,
 		Dialect:     p.Codes.Dialect, Pins: pinList(p),
+		Gating: s.gating(), LabelFilter: ginkgo.GinkgoLabelFilter(),
 	}
+}
+
+// gating returns report.GatingResponsesOnly when the user opted in to
+// gating on responses alone (flag or profile), "" otherwise.
+func (s *session) gating() string {
+	if flags.ResponsesOnly || s.profile.Gating == profile.GatingResponsesOnly {
+		return report.GatingResponsesOnly
+	}
+	return ""
+}
+
+// deviation returns the reason of the known deviation the profile
+// declares for scenario id ("" when none).
+func (s *session) deviation(id string) string {
+	for _, d := range s.profile.KnownDeviations {
+		if d.ID == id {
+			return d.Reason
+		}
+	}
+	return ""
 }
 
 // reportProfile renders p for the report: every secret redacted, as YAML.

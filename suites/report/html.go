@@ -95,10 +95,10 @@ func stateClass(info StateInfo) string {
 
 // page builds the view of c.
 func (c *Conformance) page() *htmlPage {
-	p := &htmlPage{C: c, Verdict: c.Result}
+	p := &htmlPage{C: c, Verdict: string(c.Result)}
 	counts := map[string]int{}
 	for _, sc := range c.Scenarios {
-		counts[sc.State]++
+		counts[string(sc.State)]++
 		if !slices.Contains(p.Families, sc.Family) {
 			p.Families = append(p.Families, sc.Family)
 		}
@@ -110,7 +110,7 @@ func (c *Conformance) page() *htmlPage {
 		info := State(sc.State).Info()
 		r := htmlRow{
 			ID: clean(sc.ID), Name: clean(sc.Name), Family: clean(sc.Family), Level: clean(sc.Level), Code: clean(sc.Code),
-			State: clean(sc.State), StateTitle: clean(info.Title), Class: stateClass(info),
+			State: clean(string(sc.State)), StateTitle: clean(info.Title), Class: stateClass(info),
 			Reason: clean(sc.Reason), Deviation: clean(sc.Deviation),
 		}
 		if len(sc.Exchanges) > 0 {

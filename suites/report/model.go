@@ -50,7 +50,20 @@ type RunInfo struct {
 	Provisioned string `json:"provisioned,omitempty"`
 	// Profile is the profile with every secret redacted (YAML).
 	Profile string `json:"profile"`
+	// Gating is GatingResponsesOnly when the user opted in to gating on
+	// responses alone (audit codes not judged count as passed); "" when
+	// every audit code must be judged.
+	Gating string `json:"gating,omitempty"`
+	// LabelFilter is the run's Ginkgo label filter ("" for the whole
+	// catalogue).
+	LabelFilter string `json:"label_filter,omitempty"`
 }
+
+// GatingResponsesOnly is the opt-in (profile `gating: responses_only`,
+// flag --responses-only) under which a scenario whose responses passed but
+// whose audit code could not be judged counts as passed. Every report
+// prints it first and the verdict reason says "responses only".
+const GatingResponsesOnly = "responses_only"
 
 // Timings are the wall times, in milliseconds, of a run's set-up phases
 // on process #1. Phases that did not happen are 0.

@@ -15,7 +15,7 @@ func withAuditSource(r types.Report, src string) types.Report {
 	return r
 }
 
-func firstLine(b []byte) string {
+func firstLineOf(b []byte) string {
 	s, _, _ := strings.Cut(string(b), "\n")
 	return s
 }
@@ -44,10 +44,10 @@ func TestNoAuditSourceNoticeComesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := firstLine(y); !strings.HasPrefix(l, "# "+NoAuditNotice) {
+	if l := firstLineOf(y); !strings.HasPrefix(l, "# "+NoAuditNotice) {
 		t.Errorf("YAML first line = %q", l)
 	}
-	if l := firstLine(md); !strings.HasPrefix(l, "> **"+NoAuditNotice) {
+	if l := firstLineOf(md); !strings.HasPrefix(l, "> **"+NoAuditNotice) {
 		t.Errorf("Markdown first line = %q", l)
 	}
 	// HTML: the notice is in the head's first lines and is the first thing

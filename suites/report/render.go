@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	ttemplate "text/template"
 
 	"github.com/goccy/go-yaml"
-	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 	"golang.org/x/sync/errgroup"
 )
@@ -25,20 +25,33 @@ const (
 	FileJSON     = "report.json"
 )
 
-// WriteAll writes the conformance report (YAML, Markdown, HTML), JUnit and
-// the Ginkgo JSON report of r into dir (created if needed). withGinkgo
-// false skips JUnit and JSON (when re-rendering from a JSON report). The
+// WriteAll writes the conformance report (YAML, Markdown, HTML), its JUnit
+// rendering and the Ginkgo JSON report of r into dir (created if needed),
+// after removing an earlier run's files from dir. withGinkgo false skips
+// the JSON (when re-rendering from that JSON report in its own folder). The
 // files are rendered and written concurrently; the JSON report is compact
 // (Ginkgo's own writer indents it, which doubles its cost and size).
 func WriteAll(dir string, r types.Report, withGinkgo bool) (*Conformance, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the report folder: %w", err)
 	}
+	// A report folder holds exactly one run: remove an earlier run's
+	// files first, so that no file of it survives beside this run's.
+	stale := []string{FileYAML, FileMarkdown, FileHTML, FileJUnit}
+	if withGinkgo {
+		stale = append(stale, FileJSON)
+	}
+	for _, name := range stale {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("removing the earlier run's %s from the report folder: %w", name, err)
+		}
+	}
 	c := Build(r)
 	render := map[string]func() ([]byte, error){
 		FileYAML:     c.YAML,
 		FileMarkdown: c.Markdown,
 		FileHTML:     c.HTML,
+		FileJUnit:    c.JUnit,
 	}
 	var g errgroup.Group
 	for name, fn := range render {
@@ -54,12 +67,6 @@ func WriteAll(dir string, r types.Report, withGinkgo bool) (*Conformance, error)
 		})
 	}
 	if withGinkgo {
-		g.Go(func() error {
-			if err := reporters.GenerateJUnitReportWithConfig(r, filepath.Join(dir, FileJUnit), reporters.JunitReportConfig{OmitLeafNodeType: true, OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped}); err != nil {
-				return fmt.Errorf("writing %s: %w", FileJUnit, err)
-			}
-			return nil
-		})
 		g.Go(func() error { return writeGinkgoJSON(filepath.Join(dir, FileJSON), r) })
 	}
 	if err := g.Wait(); err != nil {
@@ -145,13 +152,13 @@ func (c *Conformance) YAML() ([]byte, error) {
 	}
 	var head bytes.Buffer
 	for _, n := range c.Notices {
-		head.WriteString("# " + strings.ReplaceAll(n, "\n", " ") + "\n")
+		head.WriteString("# " + CleanLine(n) + "\n")
 	}
 	return append(head.Bytes(), b...), nil
 }
 
 var funcs = map[string]any{
-	"upper": strings.ToUpper,
+	"upper": func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
 	"join":  strings.Join,
 	"firstLine": func(s string) string {
 		s = strings.TrimSpace(s)
@@ -160,17 +167,73 @@ var funcs = map[string]any{
 		}
 		return s
 	},
-	"cell": func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") },
+	"cell":   MarkdownCell,
+	"fence":  markdownFence,
+	"title":  func(s State) string { return s.Info().Title },
+	"states": States,
+	"count":  func(c Counts, s State) int { return c.Of(s) },
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+}
+
+// MarkdownCell makes s safe inside one Markdown table cell (or any inline
+// Markdown text): control characters cleaned (see Clean), line breaks
+// joined, and every character Markdown or HTML would interpret escaped, so
+// that a target-derived string cannot end the cell, start a line, a
+// heading or an HTML element, or add emphasis or links.
+func MarkdownCell(s string) string {
+	s = CleanLine(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!', '{', '}':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// markdownFence returns s as a fenced code block whose fence is longer
+// than any backtick run in s, so that s cannot close it.
+func markdownFence(s string) string {
+	s = Clean(s)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + "\n" + strings.TrimRight(s, "\n") + "\n" + fence
 }
 
 const mdTemplate = `{{range .Notices}}> **{{cell .}}**
 >
-{{end}}# refreshconf conformance report: {{.Run.Target}}
+{{end}}# refreshconf conformance report: {{cell .Run.Target}}
 
-**Result: {{upper .Result}}** · {{.Summary.Passed}} passed, {{.Summary.Failed}} failed, {{.Summary.Skipped}} skipped, {{.Summary.Unsupported}} not supported, {{.Summary.NotJudged}} not judged (of {{.Summary.Total}})
+**Result: {{upper .Result}}**: {{cell .VerdictReason}}
+
+{{range states}}{{if count $.Summary .State}}{{count $.Summary .State}} {{.Title}} · {{end}}{{end}}of {{.Summary.Total}} selected
 {{- if .Run.Stances}}
 
-Non-default stances: {{join .Run.Stances "; "}}
+Non-default stances: {{cell (join .Run.Stances "; ")}}
 {{- end}}
 {{- if .Run.Dialect}}
 
@@ -179,25 +242,26 @@ Code dialect: {{.Run.Dialect}}{{if .Run.Pins}}; pinned codes: {{join .Run.Pins "
 
 | | |
 |---|---|
-| Target | {{.Run.Target}} ({{.Run.TokenURL}}) |
-| Implementation | {{.Run.Implementation.Organization}} {{.Run.Implementation.Project}} {{.Run.Implementation.Version}} |
-| Mode | {{.Run.Mode}}{{if .Run.Certify}}, certification{{end}}{{if .Run.Defects}}, defects: {{join .Run.Defects ", "}}{{end}} |
-| Audit source | {{.Run.AuditSource}} |
-| Harness | refreshconf {{.Run.HarnessVersion}}, run {{.Run.RunID}} |
+| Target | {{cell .Run.Target}} ({{cell .Run.TokenURL}}) |
+| Implementation | {{cell .Run.Implementation.Organization}} {{cell .Run.Implementation.Project}} {{cell .Run.Implementation.Version}} |
+| Mode | {{.Run.Mode}}{{if .Run.Certify}}, certification{{end}}{{if .Run.Defects}}, defects: {{cell (join .Run.Defects ", ")}}{{end}} |
+| Audit source | {{cell .Run.AuditSource}}{{if .Run.Gating}} (gating: {{.Run.Gating}}){{end}} |
+| Selection | {{if .Selection}}{{cell .Selection}}{{else}}the whole catalogue{{end}} |
+| Harness | refreshconf {{cell .Run.HarnessVersion}}, run {{cell .Run.RunID}} |
 | Date | {{.Date.Format "2006-01-02 15:04:05 MST"}}, duration {{.Duration}} |
 
 ## Families
 
-| Family | Result | Core passed/failed/skipped | Extended passed/failed/skipped/unsupported |
+| Family | Result | Core passed/failed/skipped/not judged | Extended passed/failed/skipped/not judged/unsupported |
 |---|---|---|---|
 {{- range .Families}}
-| {{.Family}} | {{.Result}} | {{.Core.Passed}}/{{.Core.Failed}}/{{.Core.Skipped}} | {{.Extended.Passed}}/{{.Extended.Failed}}/{{.Extended.Skipped}}/{{.Extended.Unsupported}} |
+| {{.Family}} | {{.Result}} | {{.Core.Passed}}/{{.Core.Failed}}/{{.Core.Skipped}}/{{.Core.NotJudged}} | {{.Extended.Passed}}/{{.Extended.Failed}}/{{.Extended.Skipped}}/{{.Extended.NotJudged}}/{{.Extended.Unsupported}} |
 {{- end}}
 {{if .HarnessErrors}}
-## Harness errors
+## Set-up errors
 {{range .HarnessErrors}}
-- {{cell .}}
-{{- end}}
+{{fence .}}
+{{end}}
 {{end}}
 {{- if .Failed}}
 ## Failed scenarios
@@ -205,35 +269,31 @@ Code dialect: {{.Run.Dialect}}{{if .Run.Pins}}; pinned codes: {{join .Run.Pins "
 | ID | Scenario | Expected | Actual |
 |---|---|---|---|
 {{- range .Failed}}
-| {{.ID}} | {{cell .Name}} | {{range .Steps}}{{cell .Expected}}{{if .Code}} (code {{.Code}}){{end}}<br>{{end}} | {{range .Steps}}HTTP {{.HTTPStatus}} {{.Error}}, audit {{.AuditCodes}}<br>{{end}} |
+| {{.ID}} | {{cell .Name}} | {{range .Steps}}{{cell .Expected}}{{if .Code}} (code {{.Code}}){{end}}<br>{{end}} | {{range .Steps}}HTTP {{.HTTPStatus}} {{cell .Error}}, audit {{cell .AuditCodes}}<br>{{end}} |
 {{- end}}
 {{range .Failed}}
-### {{.ID}} {{.Name}}
+### {{.ID}} {{cell .Name}}
 {{range .Steps}}{{if .Provenance}}
-- {{.Name}}: {{.Provenance}}{{end}}{{end}}
+- {{cell .Name}}: {{cell .Provenance}}{{end}}{{end}}
 
-` + "```" + `
-{{.Reason}}
-` + "```" + `
+{{fence .Reason}}
 {{- end}}
 {{end}}
-{{- if .Skipped}}
-## Skipped scenarios
+{{- template "list" (dict "Title" "Stale known deviations (declared, but they passed)" "L" .StaleDeviations)}}
+{{- template "list" (dict "Title" "Harness errors (not the target's failures)" "L" .Errored)}}
+{{- template "list" (dict "Title" "Interrupted" "L" .Interrupted)}}
+{{- template "list" (dict "Title" "Known deviations (declared by the profile)" "L" .KnownDeviations)}}
+{{- template "list" (dict "Title" "Not judged" "L" .NotJudged)}}
+{{- template "list" (dict "Title" "Skipped scenarios" "L" .Skipped)}}
+{{- template "list" (dict "Title" "Not supported (declared by the profile)" "L" .Unsupported)}}
+{{- if .Warnings}}
+## Warnings (SHOULD-level; they do not fail the run)
 
-| ID | Level | Reason |
+| ID | Scenario | Warning |
 |---|---|---|
-{{- range .Skipped}}
-| {{.ID}} | {{.Level}} | {{cell .Reason}} |
-{{- end}}
-{{end}}
-{{- if .Unsupported}}
-## Not supported (declared by the profile)
-
-| ID | Reason |
-|---|---|
-{{- range .Unsupported}}
-| {{.ID}} | {{cell .Reason}} |
-{{- end}}
+{{- range .Warnings}}{{$s := .}}{{range .Warnings}}
+| {{$s.ID}} | {{cell $s.Name}} | {{cell .Clause}}: {{if .Step}}{{cell .Step}}: {{end}}{{cell .Message}} |
+{{- end}}{{end}}
 {{end}}
 {{- if .Recorded}}
 ## Audit codes recorded, not judged (code dialect {{.Run.Dialect}})
@@ -246,11 +306,20 @@ NetSuite documents no code for these situations; each row was judged (exactly on
 | {{.ID}} | {{cell .Step}} | {{cell .Expected}} | {{cell .Wrote}} | {{cell .Provenance}} |
 {{- end}}
 {{end}}
-{{- if .NotJudged}}
-## Not judged
+{{- if .NotSelected}}
+## Not selected
 
-{{range .NotJudged}}{{.ID}} {{end}}
-{{end}}`
+{{len .NotSelected}} scenario(s) were left out by the selection and are not counted.
+{{end}}
+{{- define "list"}}{{if .L}}
+## {{.Title}}
+
+| ID | Level | Reason |
+|---|---|---|
+{{- range .L}}
+| {{.ID}} | {{.Level}} | {{cell .Reason}} |
+{{- end}}
+{{end}}{{end}}`
 
 // Markdown renders the report as Markdown.
 func (c *Conformance) Markdown() ([]byte, error) {

@@ -39,15 +39,27 @@ func TestFamilyResults(t *testing.T) {
 	cases := []struct {
 		name       string
 		specs      []types.SpecReport
-		wantResult string
-		wantFamily string
+		wantResult Verdict
+		wantFamily Verdict
 	}{
 		{"all passed", []types.SpecReport{spec("SEED-01", "seed", "core", types.SpecStatePassed, "", &Outcome{})}, Success, Success},
-		{"a failure", []types.SpecReport{spec("SEED-01", "seed", "core", types.SpecStatePassed, "", nil), spec("SEED-02", "seed", "core", types.SpecStateFailed, "Detail is X", nil)}, Failure, Failure},
-		{"a core skip", []types.SpecReport{spec("SEED-01", "seed", "core", types.SpecStateSkipped, "missing fixture", &Outcome{})}, Partial, Partial},
-		{"an extended unsupported", []types.SpecReport{spec("EXT-01", "extended", "extended", types.SpecStateSkipped, "not supported", &Outcome{Unsupported: "not supported: features.extended_codes: false"}), spec("EXT-02", "extended", "extended", types.SpecStatePassed, "", nil)}, Success, Success},
+		{"a failure", []types.SpecReport{spec("SEED-01", "seed", "core", types.SpecStatePassed, "", &Outcome{}), spec("SEED-02", "seed", "core", types.SpecStateFailed, "Detail is X", &Outcome{})}, Failure, Failure},
+		{"a core skip", []types.SpecReport{spec("SEED-01", "seed", "core", types.SpecStateSkipped, "missing fixture", &Outcome{}), spec("SEED-02", "seed", "core", types.SpecStatePassed, "", &Outcome{})}, Partial, Partial},
+		{"only skips", []types.SpecReport{spec("SEED-01", "seed", "core", types.SpecStateSkipped, "missing fixture", &Outcome{})}, VerdictNothingJudged, VerdictNothingJudged},
+		{"an extended unsupported", []types.SpecReport{spec("EXT-01", "extended", "extended", types.SpecStateSkipped, "not supported", &Outcome{Unsupported: "not supported: features.extended_codes: false"}), spec("EXT-02", "extended", "extended", types.SpecStatePassed, "", &Outcome{})}, Success, Success},
 		{"not judged", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStatePassed, "", &Outcome{NotJudged: true})}, Partial, Partial},
-		{"a timeout", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateTimedout, "timed out", nil)}, Failure, Failure},
+		{"an internal timeout", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateTimedout, "timed out", &Outcome{})}, VerdictIncomplete, VerdictIncomplete},
+		{"a harness error", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateFailed, "could not craft", &Outcome{HarnessError: "the forge could not craft the token"}), spec("REQ-02", "request", "core", types.SpecStatePassed, "", &Outcome{})}, VerdictIncomplete, VerdictIncomplete},
+		{"a harness error and a failure", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateFailed, "could not craft", &Outcome{State: StateHarnessError}), spec("REQ-02", "request", "core", types.SpecStateFailed, "HTTP 200", &Outcome{})}, Failure, Failure},
+		{"a panic", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStatePanicked, "nil map", &Outcome{})}, VerdictIncomplete, VerdictIncomplete},
+		{"a dry run (no outcome) is not selected", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStatePassed, "", nil)}, VerdictNothingJudged, ""},
+		{"a filtered-out spec is not selected", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateSkipped, "", nil), spec("REQ-02", "request", "core", types.SpecStatePassed, "", &Outcome{})}, Success, Success},
+		{"not judged, responses only", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStatePassed, "", &Outcome{NotJudged: true, State: StatePassed})}, Success, Success},
+		{"not judged, skipped in Ginkgo", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateSkipped, "not judged", &Outcome{NotJudged: true, State: StateNotJudged})}, Partial, Partial},
+		{"a warning", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStatePassed, "", &Outcome{Warnings: []Warning{{Clause: "RFC 6749 §5.1 (SHOULD)", Message: "no Pragma"}}})}, Success, Success},
+		{"a known deviation", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateFailed, "HTTP 200", &Outcome{Deviation: "ticket 12"}), spec("REQ-02", "request", "core", types.SpecStatePassed, "", &Outcome{})}, Partial, Partial},
+		{"a stale deviation", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStatePassed, "", &Outcome{Deviation: "ticket 12"})}, Failure, Failure},
+		{"an interrupted spec", []types.SpecReport{spec("REQ-01", "request", "core", types.SpecStateInterrupted, "interrupted", &Outcome{}), spec("REQ-02", "request", "core", types.SpecStatePassed, "", &Outcome{})}, VerdictInterrupted, VerdictInterrupted},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -55,7 +67,9 @@ func TestFamilyResults(t *testing.T) {
 			if r.Result != c.wantResult {
 				t.Errorf("result %s, want %s", r.Result, c.wantResult)
 			}
-			if len(r.Families) != 1 || r.Families[0].Result != c.wantFamily {
+			if c.wantFamily == "" && len(r.Families) != 0 {
+				t.Errorf("families %+v, want none (nothing selected)", r.Families)
+			} else if c.wantFamily != "" && (len(r.Families) != 1 || r.Families[0].Result != c.wantFamily) {
 				t.Errorf("families %+v, want one with result %s", r.Families, c.wantFamily)
 			}
 			if r.Run.Target != "reference <target>" {
@@ -75,9 +89,9 @@ func TestHarnessErrorFailsTheRun(t *testing.T) {
 	}
 }
 
-func TestEmptyRunIsAFailure(t *testing.T) {
-	if c := Build(suite()); c.Result != Failure {
-		t.Errorf("a run with no scenario has result %s, want failure", c.Result)
+func TestEmptyRunJudgesNothing(t *testing.T) {
+	if c := Build(suite()); c.Result != VerdictNothingJudged {
+		t.Errorf("a run with no scenario has result %s, want nothing_judged", c.Result)
 	}
 }
 
