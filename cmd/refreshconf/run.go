@@ -73,6 +73,15 @@ usage error.`,
 					}
 				}()
 			}
+			if err := cmd.Context().Err(); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "refreshconf: interrupted before the run started: nothing was sent")
+				return exitError{framework.ExitInterrupted}
+			}
+			muter := newStdoutMuter()
+			defer muter.close()
+			interrupt := framework.NewInterrupter(muter.mute)
+			defer interrupt.Release()
+			cfg.Interrupt = interrupt
 			framework.SetConfig(cfg)
 			framework.TuneGC()
 			sc, rc := ginkgo.GinkgoConfiguration()
@@ -83,6 +92,10 @@ usage error.`,
 			gomega.RegisterFailHandler(ginkgo.Fail)
 			t := &runT{}
 			ginkgo.RunSpecs(t, "refreshconf conformance", sc, rc)
+			if sig := interrupt.Signal(); sig != nil {
+				fmt.Fprintf(muter.original(), "refreshconf: interrupted by %s: the reports gathered so far, marked interrupted, are in %s\n", framework.SignalName(sig), cfg.ReportDir)
+				return exitError{framework.ExitInterrupted}
+			}
 			c := framework.LastConformance()
 			if c == nil {
 				// The report hook did not finish; the JSON report says why.

@@ -33,6 +33,11 @@ func Entries(f catalogue.Family) []TableEntry {
 // (exact code, exactly one row, Status, columns, no secret), and the
 // scenario's invariant findings. It is the body of every catalogue table.
 func Check(ctx SpecContext, id string) {
+	if flags.Interrupt.Interrupted() {
+		out := report.Outcome{ID: id}
+		defer func() { AddReportEntry(report.OutcomeEntry, out, ReportEntryVisibilityNever) }()
+		skipIfInterrupted(&out)
+	}
 	s := current
 	Expect(s).NotTo(BeNil(), "the run was not set up (SynchronizedBeforeSuite failed)")
 	sc, ok := s.scenarios[id]
@@ -87,12 +92,15 @@ func Check(ctx SpecContext, id string) {
 	var rows [][]audit.Entry
 	var waitErrs []error
 	if s.poller != nil {
+		wctx, release := flags.Interrupt.Context(ctx)
+		defer release()
 		for i, st := range steps {
-			r, err := s.awaitRows(ctx, st.Exchange.Marker)
+			r, err := s.awaitRows(wctx, st.Exchange.Marker)
 			out.Steps[i].AuditCodes = s.redactor.Redact(detailList(r))
 			rows, waitErrs = append(rows, r), append(waitErrs, err)
 		}
 	}
+	skipIfInterrupted(&out)
 	for i, st := range steps {
 		Expect(st.Exchange).To(BeOAuthResponse(wants[i]), "%s %q, step %d %q%s", id, sc.Name, i+1, st.Name, auditNote(waitErrs, i))
 	}

@@ -67,6 +67,9 @@ type Config struct {
 	// codes, judged with the reference dialect) or CodesNetSuite (it writes
 	// only NetSuite's documented codes, judged with the netsuite dialect).
 	Codes string
+	// Interrupt, when set (by `refreshconf run`), takes over SIGINT and
+	// SIGTERM from Ginkgo once the suite starts: see Interrupter.
+	Interrupt *Interrupter
 }
 
 // CodesNetSuite as --codes makes the embedded reference target write only

@@ -54,7 +54,14 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	if err := Preflight(cfg); err != nil {
 		AbortSuite("refreshconf refuses the run: " + err.Error())
 	}
-	h, err := startHost(ctx, cfg, GinkgoLabelFilter())
+	cfg.Interrupt.TakeSignals()
+	hctx, release := cfg.Interrupt.Context(ctx)
+	defer release()
+	h, err := startHost(hctx, cfg, GinkgoLabelFilter())
+	if cfg.Interrupt.Interrupted() {
+		hostState = h // what was fired is reported; the rest is interrupted
+		return nil
+	}
 	if err != nil {
 		AbortSuite("refreshconf could not start the run: " + err.Error())
 	}
@@ -72,6 +79,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 }, func(ctx SpecContext, data []byte) {
 	var s *session
 	var err error
+	if len(data) == 0 && hostState == nil && flags.Interrupt.Interrupted() {
+		return // interrupted before anything was fired: every spec is skipped
+	}
 	if len(data) == 0 && hostState != nil {
 		// One process: it joins with the host's values, and its
 		// redactor, which knows every secret the profile names and every
@@ -103,7 +113,7 @@ var _ = SynchronizedAfterSuite(func() {
 
 var _ = ReportAfterSuite("refreshconf conformance report", func(r Report) {
 	cfg := RunConfig()
-	dir, c, err := writeReports(r, cfg)
+	dir, c, err := writeReports(markInterrupted(r), cfg)
 	Expect(err).NotTo(HaveOccurred(), "writing the reports")
 	lastConformance = c
 	if !cfg.Quiet && dir != "" {
