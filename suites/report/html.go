@@ -120,7 +120,7 @@ func (c *Conformance) page() *htmlPage {
 		search := []string{r.ID, r.Name, r.Family, r.Level, r.Code, r.StateTitle, r.Reason}
 		for _, st := range sc.Steps {
 			s := htmlStep{Name: clean(st.Name), Expected: clean(st.Expected), Judgement: clean(string(st.Code)), Provenance: clean(st.Provenance),
-				Status: st.HTTPStatus, Error: clean(st.Error), Audit: clean(st.AuditCodes), Marker: clean(st.Marker)}
+				Status: st.HTTPStatus, Error: clean(st.Error), Audit: clean(strings.ReplaceAll(st.AuditCodes, ",", ", ")), Marker: clean(st.Marker)}
 			r.Steps = append(r.Steps, s)
 			search = append(search, s.Expected, s.Error, s.Audit, s.Marker)
 		}
