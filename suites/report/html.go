@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // The HTML report's page, style and script, rendered with html/template so
@@ -32,8 +31,10 @@ type htmlPage struct {
 	Verdict string
 	// States lists every state of States() with its count in this run.
 	States []htmlState
-	// Families lists the families present, in report order.
-	Families []string
+	// Families lists the families present, in report order, and
+	// FamilyRows their results.
+	Families   []string
+	FamilyRows []htmlFamily
 	// Rows is every scenario, failures first.
 	Rows []htmlRow
 	// Warnings is every warning of every scenario.
@@ -51,10 +52,18 @@ type htmlState struct {
 	Count               int
 }
 
+// htmlFamily is one family's result with its counts by state.
+type htmlFamily struct {
+	Family, Result string
+	Core, Extended []htmlState
+}
+
 // htmlRow is one scenario as the page shows it; every string is cleaned.
 type htmlRow struct {
 	ID, Name, Family, Level, Code string
 	State, StateTitle, Class      string
+	// RowClass tints the scenario table's row by JUnit category.
+	RowClass string
 	// Reason is the failure or skip message without the exchange (shown
 	// once, under Exchanges); Why is its gist for the scenario table.
 	Reason, Why string
@@ -86,11 +95,16 @@ const exchangeMark = "\n\nRedacted exchange:\n"
 // stateClass is the CSS class of a state: its own, plus its JUnit
 // category, so that a new state is coloured without a new style.
 func stateClass(info StateInfo) string {
-	j := info.JUnit
-	if j == "" {
-		j = "none"
+	return "st-" + string(info.State) + " j-" + junitClass(info)
+}
+
+// junitClass is the JUnit category of a state, for CSS ("none" for a
+// state JUnit does not write).
+func junitClass(info StateInfo) string {
+	if info.JUnit == "" {
+		return "none"
 	}
-	return "st-" + string(info.State) + " j-" + j
+	return info.JUnit
 }
 
 // page builds the view of c.
@@ -106,12 +120,24 @@ func (c *Conformance) page() *htmlPage {
 	for _, info := range States() {
 		p.States = append(p.States, htmlState{State: string(info.State), Title: info.Title, Class: stateClass(info), Count: counts[string(info.State)]})
 	}
+	nonZero := func(c Counts) []htmlState {
+		var out []htmlState
+		for _, info := range States() {
+			if n := c.Of(info.State); n > 0 {
+				out = append(out, htmlState{State: string(info.State), Title: info.Title, Class: stateClass(info), Count: n})
+			}
+		}
+		return out
+	}
+	for _, f := range c.Families {
+		p.FamilyRows = append(p.FamilyRows, htmlFamily{Family: Clean(f.Family), Result: string(f.Result), Core: nonZero(f.Core), Extended: nonZero(f.Extended)})
+	}
 	for _, sc := range c.Scenarios {
 		info := State(sc.State).Info()
 		r := htmlRow{
-			ID: clean(sc.ID), Name: clean(sc.Name), Family: clean(sc.Family), Level: clean(sc.Level), Code: clean(sc.Code),
-			State: clean(string(sc.State)), StateTitle: clean(info.Title), Class: stateClass(info),
-			Reason: clean(sc.Reason), Deviation: clean(sc.Deviation),
+			ID: Clean(sc.ID), Name: Clean(sc.Name), Family: Clean(sc.Family), Level: Clean(sc.Level), Code: Clean(sc.Code),
+			State: Clean(string(sc.State)), StateTitle: Clean(info.Title), Class: stateClass(info), RowClass: "r-" + junitClass(info),
+			Reason: Clean(sc.Reason), Deviation: Clean(sc.Deviation),
 		}
 		if len(sc.Exchanges) > 0 {
 			r.Reason, _, _ = strings.Cut(r.Reason, exchangeMark)
@@ -119,19 +145,19 @@ func (c *Conformance) page() *htmlPage {
 		r.Why = why(r.Reason)
 		search := []string{r.ID, r.Name, r.Family, r.Level, r.Code, r.StateTitle, r.Reason}
 		for _, st := range sc.Steps {
-			s := htmlStep{Name: clean(st.Name), Expected: clean(st.Expected), Judgement: clean(string(st.Code)), Provenance: clean(st.Provenance),
-				Status: st.HTTPStatus, Error: clean(st.Error), Audit: clean(strings.ReplaceAll(st.AuditCodes, ",", ", ")), Marker: clean(st.Marker)}
+			s := htmlStep{Name: Clean(st.Name), Expected: Clean(st.Expected), Judgement: Clean(string(st.Code)), Provenance: Clean(st.Provenance),
+				Status: st.HTTPStatus, Error: Clean(st.Error), Audit: Clean(strings.ReplaceAll(st.AuditCodes, ",", ", ")), Marker: Clean(st.Marker)}
 			r.Steps = append(r.Steps, s)
 			search = append(search, s.Expected, s.Error, s.Audit, s.Marker)
 		}
 		for _, w := range sc.Warnings {
-			w = Warning{Step: clean(w.Step), Clause: clean(w.Clause), Message: clean(w.Message)}
+			w = Warning{Step: Clean(w.Step), Clause: Clean(w.Clause), Message: Clean(w.Message)}
 			r.Warnings = append(r.Warnings, w)
 			p.Warnings = append(p.Warnings, htmlWarning{ID: r.ID, Warning: w})
 			search = append(search, w.Clause, w.Message)
 		}
 		for _, e := range sc.Exchanges {
-			r.Exchanges = append(r.Exchanges, Exchange{Step: clean(e.Step), Transcript: clean(strings.TrimRight(e.Transcript, "\n"))})
+			r.Exchanges = append(r.Exchanges, Exchange{Step: Clean(e.Step), Transcript: Clean(strings.TrimRight(e.Transcript, "\n"))})
 		}
 		r.Search = strings.ToLower(strings.Join(search, " "))
 		p.Rows = append(p.Rows, r)
@@ -168,27 +194,10 @@ func cspHash(s string) string {
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
-// clean makes a target-derived string safe to show: invalid UTF-8 is
-// replaced, and control, bidirectional-override and other invisible
-// format characters (which could disguise what a reviewer reads) are
-// dropped; tabs and line breaks stay. html/template escapes the rest.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\r', unicode.IsControl(r), unicode.Is(unicode.Cf, r):
-			return -1
-		}
-		return r
-	}, s)
-}
-
 var htmlFuncs = template.FuncMap{
-	"upper": strings.ToUpper,
-	"clean": clean,
-	"join":  func(l []string, sep string) string { return clean(strings.Join(l, sep)) },
+	"upper": func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "_", " ")) },
+	"clean": Clean,
+	"join":  func(l []string, sep string) string { return Clean(strings.Join(l, sep)) },
 	"add":   func(a, b int) int { return a + b },
 }
 

@@ -86,17 +86,3 @@ func TestHTMLContentSecurityPolicy(t *testing.T) {
 		}
 	}
 }
-
-func TestClean(t *testing.T) {
-	for in, want := range map[string]string{
-		"a\tb\nc\r\n":           "a\tb\nc\n",
-		"x\u202ey\u2066z\u200b": "xyz",
-		"\x1b[0m\x07ok\x7f":     "[0mok",
-		"bad\xffutf8":           "bad\uFFFDutf8",
-		"κλειδί <b>":            "κλειδί <b>",
-	} {
-		if got := clean(in); got != want {
-			t.Errorf("clean(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
