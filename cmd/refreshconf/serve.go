@@ -45,6 +45,7 @@ type serveOptions struct {
 	profileOut   string
 	adminToken   string
 	issuer       string
+	codes        string
 }
 
 func newServeCmd() *cobra.Command {
@@ -82,6 +83,7 @@ or read it from the written profile (mode 0600).`,
 	f.BoolVar(&o.listDefects, "list-defects", false, "print the defects with what each breaks, then exit")
 	f.StringVar(&o.profileOut, "profile-out", "", "provision the target and write a ready profile to `FILE` (mode 0600; it holds secrets)")
 	f.StringVar(&o.adminToken, "admin-token", "", "admin bearer `TOKEN` (default: env "+envAdminToken+", else random)")
+	f.StringVar(&o.codes, "codes", "", "'netsuite': write only NetSuite's documented audit codes (each reference-only case mapped by its own rule; --profile-out then names the netsuite code dialect); default: the reference target's own codes")
 	f.StringVar(&o.issuer, "issuer", "", "iss `URL` of the target's tokens (default: https://system.netsuite.com)")
 	return cmd
 }
@@ -112,6 +114,9 @@ func printDefects(w io.Writer) error {
 func (o *serveOptions) validate() error {
 	if _, _, err := net.SplitHostPort(o.listen); err != nil {
 		return usageError{fmt.Errorf("--listen %q: want host:port, e.g. 127.0.0.1:8787 (%v)", o.listen, err)}
+	}
+	if o.codes != "" && o.codes != target.CodesNetSuite {
+		return usageError{fmt.Errorf("--codes %q: write %q or omit it", o.codes, target.CodesNetSuite)}
 	}
 	if o.auditLatency < 0 {
 		return usageError{fmt.Errorf("--audit-latency must not be negative, got %s", o.auditLatency)}
@@ -165,6 +170,7 @@ func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error 
 		DBPath:       o.db,
 		AuditLatency: o.auditLatency,
 		Defects:      o.defects,
+		Codes:        o.codes,
 		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	running, err := target.Start(ctx, cfg, o.listen)
@@ -194,6 +200,11 @@ func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error 
 		p, err := provision.Reference(ctx, running.URL, o.adminToken, provision.ReferenceOptions{Name: "reference"})
 		if err != nil {
 			return errors.Join(fmt.Errorf("provisioning the reference target for --profile-out: %w", err), shutdown())
+		}
+		// The profile names the dialect its target speaks.
+		p.Codes.Dialect = profile.DialectReference
+		if o.codes == target.CodesNetSuite {
+			p.Codes.Dialect = profile.DialectNetSuite
 		}
 		if err := writeProfileFile(o.profileOut, p); err != nil {
 			return errors.Join(err, shutdown())

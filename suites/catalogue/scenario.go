@@ -244,6 +244,9 @@ func (e Expect) String() string {
 		}
 		code = strings.Join(names, " or ")
 	}
+	if e.Judge == JudgeRecord {
+		code = "a Failure row (code recorded, not judged; the reference target writes " + code + ")"
+	}
 	return fmt.Sprintf("%s (error %s)", code, strings.Join(e.Errors, " or "))
 }
 

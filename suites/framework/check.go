@@ -121,7 +121,7 @@ func Check(ctx SpecContext, id string) {
 		if errors.As(waitErrs[i], &down) {
 			harnessError("%s %q, step %d %q: %s", id, sc.Name, i+1, st.Name, down.Error())
 		}
-		Expect(waitErrs[i]).NotTo(HaveOccurred(), "%s %q, step %d %q: expected an audit row %s for marker %s\n%s", id, sc.Name, i+1, st.Name, st.Expect, st.Exchange.Marker, st.Exchange.Summary())
+		Expect(waitErrs[i]).NotTo(HaveOccurred(), "%s %q, step %d %q: expected an audit row %s for marker %s\n%s", id, sc.Name, i+1, st.Name, wants[i], st.Exchange.Marker, st.Exchange.Summary())
 		want := wants[i]
 		if want.Row != nil && s.profile.Audit.Source == profile.AuditResponse {
 			// A response carries no audit-trail columns (application,

@@ -43,7 +43,7 @@ func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey
 	}
 
 	t0 := time.Now()
-	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects, SigningKeys: targetKeys}, "127.0.0.1:0")
+	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects, SigningKeys: targetKeys, Codes: cfg.Codes}, "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
 	}
@@ -119,7 +119,7 @@ func restoreEmbedded(ctx context.Context, cfg Config, e *targetcache.Entry, tm *
 		parsed <- parsedProfile{p, err}
 	}()
 	t0 := time.Now()
-	running, err := target.StartOn(ctx, target.Config{AuditLatency: cfg.AuditLatency, AdminToken: e.AdminToken, Snapshot: e.DB}, ln)
+	running, err := target.StartOn(ctx, target.Config{AuditLatency: cfg.AuditLatency, AdminToken: e.AdminToken, Snapshot: e.DB, Codes: cfg.Codes}, ln)
 	tm.TargetStart = ms(time.Since(t0))
 	res := <-parsed
 	if err != nil {
