@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/refreshconf/refreshconf/internal/procgroup"
 )
 
 // Defaults and limits of the exec source.
@@ -130,9 +132,10 @@ func (s *ExecSource) Fetch(ctx context.Context, q Query) (Batch, error) {
 	stdout := &limitedBuffer{max: maxExecOutput}
 	stderr := &limitedBuffer{max: maxExecStderr}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	setProcessGroup(cmd)
+	procgroup.Set(cmd)
 	cmd.WaitDelay = time.Second // do not hang on pipes held by grandchildren
 	err := cmd.Run()
+	procgroup.Kill(cmd) // children it left behind
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Batch{}, fmt.Errorf("%s: did not finish within %s (killed); make it faster or raise timeouts.request", s.Name(), s.timeout)

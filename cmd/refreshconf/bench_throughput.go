@@ -73,7 +73,7 @@ func measureThroughput(ctx context.Context, levels []int, perLevel time.Duration
 	maxc := slices.Max(levels)
 	tr := &http.Transport{MaxIdleConns: 2 * maxc, MaxIdleConnsPerHost: maxc, DisableCompression: true}
 	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 15 * time.Second}
+	hc := &http.Client{Transport: tr, Timeout: 15 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var out []throughputResult
 	for _, sh := range shapes {
 		// One checked request first: the loop measures what it claims to.

@@ -149,6 +149,22 @@ func (o *serveOptions) validate() error {
 	return nil
 }
 
+// ownerOnlyFile creates path with mode 0600 if it does not exist, and
+// narrows an existing file to 0600: the target's database holds its
+// signing private keys, client secrets and tokens in plain text. SQLite
+// gives its journal files the database file's mode.
+func ownerOnlyFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("making it owner-only (it holds the signing keys): %w", err)
+	}
+	return nil
+}
+
 // serve runs the reference target until ctx is done or SIGINT/SIGTERM.
 func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error {
 	tokenSource := "generated at random"
@@ -163,6 +179,11 @@ func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error 
 
 	if host, _, _ := net.SplitHostPort(o.listen); !isLoopback(host) {
 		fmt.Fprintf(stderr, "warning: --listen %s is not a loopback address: the admin API (guarded by the admin token) is reachable from the network\n", o.listen)
+	}
+	if o.db != "" {
+		if err := ownerOnlyFile(o.db); err != nil {
+			return fmt.Errorf("--db %s: %w", o.db, err)
+		}
 	}
 	cfg := target.Config{
 		Issuer:       o.issuer,

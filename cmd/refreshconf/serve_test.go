@@ -39,6 +39,12 @@ func (s *syncBuffer) String() string {
 func TestServeWritesProfileAndShutsDown(t *testing.T) {
 	const adminToken = "test-admin-token-0123456789"
 	out := filepath.Join(t.TempDir(), "reference.yaml")
+	// A database file left world-readable (0644) is narrowed to 0600: it
+	// holds the target's signing keys.
+	db := filepath.Join(t.TempDir(), "target.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -46,7 +52,7 @@ func TestServeWritesProfileAndShutsDown(t *testing.T) {
 	var stdout, stderr syncBuffer
 	cmd.SetOut(&stdout)
 	cmd.SetErr(&stderr)
-	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--profile-out", out, "--admin-token", adminToken})
+	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--profile-out", out, "--admin-token", adminToken, "--db", db})
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 
@@ -71,6 +77,11 @@ func TestServeWritesProfileAndShutsDown(t *testing.T) {
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("profile mode = %v, want 0600", st.Mode().Perm())
+	}
+	if st, err := os.Stat(db); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o600 || st.Size() == 0 {
+		t.Errorf("--db file: mode %v, %d bytes; want a filled database with mode 0600", st.Mode().Perm(), st.Size())
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {

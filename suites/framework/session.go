@@ -357,7 +357,10 @@ func fetchJWKS(ctx context.Context, p *profile.Profile) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target.keys_url %q: %w", p.Target.KeysURL, err)
 	}
-	resp, err := (&http.Client{Timeout: p.Timeouts.Request.Std()}).Do(req)
+	// A redirect is reported, never followed (as by every client of the
+	// harness): the README promises that no request goes elsewhere.
+	hc := &http.Client{Timeout: p.Timeouts.Request.Std(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetching target.keys_url: %w (check the URL, or remove keys_url to skip the key-confusion scenarios)", err)
 	}
@@ -367,6 +370,9 @@ func fetchJWKS(ctx context.Context, p *profile.Profile) ([]byte, error) {
 		return nil, fmt.Errorf("reading target.keys_url: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		if loc := resp.Header.Get("Location"); loc != "" {
+			return nil, fmt.Errorf("target.keys_url answered HTTP %d redirecting to %q, which refreshconf does not follow: set keys_url to the final URL", resp.StatusCode, loc)
+		}
 		return nil, fmt.Errorf("target.keys_url answered HTTP %d, want 200 with a JWKS", resp.StatusCode)
 	}
 	return body, nil

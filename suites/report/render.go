@@ -60,7 +60,7 @@ func WriteAll(dir string, r types.Report, withGinkgo bool) (*Conformance, error)
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			if err := writeFile(filepath.Join(dir, name), data, 0o644); err != nil {
 				return fmt.Errorf("writing %s: %w", name, err)
 			}
 			return nil
@@ -82,7 +82,7 @@ func writeGinkgoJSON(path string, r types.Report) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", filepath.Base(path), err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := writeFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
 	}
 	return nil
