@@ -303,3 +303,26 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		screenshot(t, ctx, shots, "html-report-failure-narrow.png", false)
 	})
 }
+
+// A missing audit row is reported with the error's message, never as
+// Gomega's dump of the error value ("<*audit.TimeoutError | 0x...>").
+func TestMissingAuditRowMessageIsReadable(t *testing.T) {
+	dir := t.TempDir()
+	res := runCLI(t, 2*time.Minute, nil, "run", "--report-dir", dir, "--no-color", "--quiet-report-path",
+		"--defect", "drop-audit-row", "--audit-timeout", "1s", "--label-filter", "id:SEED-01")
+	if res.Code != 1 {
+		t.Fatalf("run exited %d, want 1\n%s\n%s", res.Code, res.Stdout, res.Stderr)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.FileHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"output": res.Stdout + res.Stderr, "HTML report": string(html)} {
+		if strings.Contains(text, "TimeoutError |") || strings.Contains(text, "| 0x") {
+			t.Errorf("the %s dumps an error value instead of its message", where)
+		}
+	}
+	if !strings.Contains(string(html), "no audit row for marker") {
+		t.Error("the HTML report does not say that no audit row came")
+	}
+}

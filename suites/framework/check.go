@@ -121,7 +121,11 @@ func Check(ctx SpecContext, id string) {
 		if errors.As(waitErrs[i], &down) {
 			harnessError("%s %q, step %d %q: %s", id, sc.Name, i+1, st.Name, down.Error())
 		}
-		Expect(waitErrs[i]).NotTo(HaveOccurred(), "%s %q, step %d %q: expected an audit row %s for marker %s\n%s", id, sc.Name, i+1, st.Name, wants[i], st.Exchange.Marker, st.Exchange.Summary())
+		if err := waitErrs[i]; err != nil {
+			// The error's own message, not Gomega's dump of the error value
+			// ("<*audit.TimeoutError | 0x...>: {...}").
+			Fail(fmt.Sprintf("%s %q, step %d %q: expected an audit row %s for marker %s, but %s\n%s", id, sc.Name, i+1, st.Name, wants[i], st.Exchange.Marker, err.Error(), st.Exchange.Summary()))
+		}
 		want := wants[i]
 		if want.Row != nil && s.profile.Audit.Source == profile.AuditResponse {
 			// A response carries no audit-trail columns (application,
