@@ -62,6 +62,9 @@ usage error.`,
 			if err := framework.Preflight(cfg); err != nil {
 				return usageError{err}
 			}
+			if err := framework.CheckSelection(labelFilter, nil, cfg.Certify); err != nil {
+				return usageError{err}
+			}
 			if cpuProfile != "" {
 				stop, err := startCPUProfile(cpuProfile)
 				if err != nil {

@@ -21,7 +21,6 @@ import (
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/fixtures/provision"
 	"github.com/refreshconf/refreshconf/fixtures/targetcache"
-	"github.com/refreshconf/refreshconf/suites/catalogue"
 )
 
 // Version is the harness version printed in reports and user agents.
@@ -51,6 +50,10 @@ type Config struct {
 	// and every report says "responses only". Same as the profile's
 	// `gating: responses_only`.
 	ResponsesOnly bool
+	// KnownDeviations is a file declaring scenarios known to fail (the
+	// profile's known_deviations: list, for any target, the embedded one
+	// included).
+	KnownDeviations string
 	// Quiet suppresses the "reports written to" line.
 	Quiet bool
 	// KeyCache is the file of cached RSA keys (the embedded target's and
@@ -97,6 +100,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.AuditTimeout, "audit-timeout", 0, "embedded target only: wait at most `DUR` for the run's audit rows (default 30s, or 2x the audit latency + 5s)")
 	fs.Var(&c.Defects, "defect", "embedded target only: switch on defect `NAME` (repeatable; see refreshconf serve --list-defects)")
 	fs.BoolVar(&c.ResponsesOnly, "responses-only", false, "gate on responses alone: a scenario whose audit code could not be judged (no audit trail) counts as passed; every report says \"responses only\" (profile: gating: responses_only)")
+	fs.StringVar(&c.KnownDeviations, "known-deviations", "", "`FILE` declaring scenarios known to fail on the target (known_deviations: [{id: ID, reason: WHY}]): reported as known deviations, never passed; one that passes fails the run as stale")
 	fs.BoolVar(&c.Quiet, "quiet-report-path", false, "do not print where the reports were written")
 	fs.StringVar(&c.KeyCache, "key-cache", os.Getenv("REFRESHCONF_KEY_CACHE"), "`FILE` caching the run's RSA keys (embedded target's and attacker's), or 'off' to generate fresh ones (default: refreshconf/"+keycache.FileName+" in the user cache dir); env REFRESHCONF_KEY_CACHE")
 	fs.StringVar(&c.Codes, "codes", "", "embedded target only: 'netsuite' makes it write only NetSuite's documented audit codes and judges it with the netsuite code dialect (default: its own codes, reference dialect)")
@@ -131,6 +135,7 @@ func (c Config) Resolve(base string) Config {
 	c.ReportDir = abs(c.ReportDir)
 	c.KeyCache = abs(c.KeyCache)
 	c.TargetCache = abs(c.TargetCache)
+	c.KnownDeviations = abs(c.KnownDeviations)
 	return c
 }
 
@@ -195,7 +200,7 @@ func (c Config) preflightProfile() error {
 	if err != nil {
 		return fmt.Errorf("--profile %s: %w", c.ProfilePath, err)
 	}
-	if err := checkDeviations(c.ProfilePath, p.KnownDeviations); err != nil {
+	if err := checkDeviations("--profile "+c.ProfilePath, p.KnownDeviations); err != nil {
 		return err
 	}
 	if !c.Certify {
@@ -236,18 +241,6 @@ func checkReportDir(dir string) error {
 	return nil
 }
 
-// checkDeviations refuses a known deviation naming no scenario of the
-// catalogue.
-func checkDeviations(path string, ds []profile.KnownDeviation) error {
-	idx := catalogue.Index()
-	for _, d := range ds {
-		if _, ok := idx[d.ID]; !ok {
-			return fmt.Errorf("--profile %s: known_deviations: %s is not a scenario ID (see refreshconf catalogue)", path, d.ID)
-		}
-	}
-	return nil
-}
-
 // validate checks the configuration before anything starts.
 func (c Config) validate() error {
 	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0 || c.AuditTimeout != 0) {
@@ -258,6 +251,11 @@ func (c Config) validate() error {
 	}
 	if c.Codes != "" && c.ProfilePath != "" {
 		return fmt.Errorf("--codes applies to the embedded reference target only (a profile sets codes.dialect); remove it or remove --profile %s", c.ProfilePath)
+	}
+	if c.KnownDeviations != "" {
+		if _, err := LoadDeviations(c.KnownDeviations); err != nil {
+			return err
+		}
 	}
 	if c.Certify && c.ResponsesOnly {
 		return fmt.Errorf("--certify judges audit codes and --responses-only gates on responses alone: remove one of them")

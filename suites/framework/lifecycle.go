@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -38,6 +39,8 @@ func LastConformance() *report.Conformance { return lastConformance }
 type session struct {
 	shared shared
 	steps  map[string][]step // decoded exchanges by scenario ID (with an audit source)
+	// deviations are the declared known deviations' reasons by scenario ID.
+	deviations map[string]string
 	// scenarios is the catalogue by ID, built once for the run's specs.
 	scenarios map[string]*catalogue.Scenario
 	profile   *profile.Profile
@@ -53,6 +56,10 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	cfg := RunConfig()
 	if err := Preflight(cfg); err != nil {
 		AbortSuite("refreshconf refuses the run: " + err.Error())
+	}
+	suiteCfg, _ := GinkgoConfiguration()
+	if err := CheckSelection(GinkgoLabelFilter(), append(slices.Clone(suiteCfg.FocusStrings), suiteCfg.SkipStrings...), cfg.Certify); err != nil {
+		AbortSuite("refreshconf refuses the run (usage error): " + err.Error())
 	}
 	cfg.Interrupt.TakeSignals()
 	hctx, release := cfg.Interrupt.Context(ctx)
@@ -159,6 +166,11 @@ func joinSession(data []byte) (*session, error) {
 func newSession(sh shared, p *profile.Profile, red *client.Redactor) (*session, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{shared: sh, profile: p, redactor: red, cancel: cancel, scenarios: catalogue.Index()}
+	var err error
+	if s.deviations, err = deviations(p, RunConfig()); err != nil {
+		cancel()
+		return nil, err
+	}
 	src, err := audit.FromProfile(p)
 	if err != nil {
 		cancel()

@@ -32,7 +32,7 @@ func (s *session) runInfo() report.RunInfo {
 		Profile: prof, Timings: &s.shared.Timings, Keys: s.shared.Keys,
 		Provisioned: s.shared.Provisioned,
 		Dialect:     p.Codes.Dialect, Pins: pinList(p),
-		Gating: s.gating(), LabelFilter: ginkgo.GinkgoLabelFilter(),
+		Gating: s.gating(), LabelFilter: ginkgo.GinkgoLabelFilter(), ControlRefused: s.shared.ControlRefused,
 	}
 }
 
@@ -45,16 +45,9 @@ func (s *session) gating() string {
 	return ""
 }
 
-// deviation returns the reason of the known deviation the profile
-// declares for scenario id ("" when none).
-func (s *session) deviation(id string) string {
-	for _, d := range s.profile.KnownDeviations {
-		if d.ID == id {
-			return d.Reason
-		}
-	}
-	return ""
-}
+// deviation returns the reason of the known deviation declared for
+// scenario id ("" when none).
+func (s *session) deviation(id string) string { return s.deviations[id] }
 
 // reportProfile renders p for the report: every secret redacted, as YAML.
 // (It takes a few milliseconds: process #1 renders it while it fires.)

@@ -77,6 +77,9 @@ type shared struct {
 	Provisioned  string                 `json:"provisioned,omitempty"`
 	// ReportProfile is the profile as the report shows it (redacted YAML).
 	ReportProfile string `json:"report_profile,omitempty"`
+	// ControlRefused says what the target answered to the positive
+	// control ("" when it granted it).
+	ControlRefused string `json:"control_refused,omitempty"`
 }
 
 // startHost resolves the target, builds the environment and fires every
@@ -132,17 +135,22 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
+	if running == nil {
+		if err := checkAuditReadable(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	profileCh := make(chan string, 1)
 	go func() { profileCh <- reportProfile(p, env.Client.Redactor()) }()
 	started := time.Now()
-	results := fire(ctx, env, selected)
+	results := fire(ctx, env, withControl(selected))
 	fired := time.Now()
 	tm.Firing = ms(fired.Sub(started))
 	tm.SetUp = ms(fired.Sub(begun))
 	h.shared = shared{
 		RunID: runID, MarkerPrefix: env.Client.MarkerPrefix(), Started: started, Embedded: running != nil, Defects: cfg.Defects,
 		Results: results, FireTime: fired.Sub(started), Selected: len(selected), Timings: tm, Keys: keys.note, Provisioned: provisioned,
-		ReportProfile: <-profileCh,
+		ReportProfile: <-profileCh, ControlRefused: controlRefused(results[ControlID]),
 	}
 	h.profile = p
 	ok = true

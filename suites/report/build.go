@@ -444,6 +444,9 @@ func suiteInterrupted(r types.Report) bool {
 // verdict derives the run's verdict and its one-line reason.
 func (c *Conformance) verdict(dryRun, interrupted bool) (Verdict, string) {
 	v, why := verdictOf(c.Summary, c.HarnessErrors, dryRun, interrupted)
+	if c.Run.ControlRefused != "" && v != VerdictInterrupted {
+		v, why = VerdictFailure, c.Run.ControlRefused
+	}
 	for _, l := range []struct {
 		s   State
 		ids []ScenarioResult
@@ -569,12 +572,19 @@ const UnclassifiedMark = "Unclassified"
 // NoAuditNotice starts the notice of a run without an audit source.
 const NoAuditNotice = "NOT JUDGED: no audit source"
 
+// ControlNotice starts the notice of a run whose positive control (a good
+// refresh) the target refused.
+const ControlNotice = "POSITIVE CONTROL REFUSED"
+
 // ResponsesOnlyNotice starts the notice of a run gated on responses only.
 const ResponsesOnlyNotice = "RESPONSES ONLY"
 
 // notices lists what a reader must know first.
 func notices(c *Conformance, unclassified []string) []string {
 	var out []string
+	if c.Run.ControlRefused != "" {
+		out = append(out, ControlNotice+": "+c.Run.ControlRefused)
+	}
 	if c.Run.Gating == GatingResponsesOnly {
 		out = append(out, ResponsesOnlyNotice+": the user opted in to gating on responses alone (gating: responses_only / --responses-only): a scenario whose responses passed counts as passed although its audit code was not judged")
 	}

@@ -57,6 +57,10 @@ type RunInfo struct {
 	// LabelFilter is the run's Ginkgo label filter ("" for the whole
 	// catalogue).
 	LabelFilter string `json:"label_filter,omitempty"`
+	// ControlRefused says what the target answered to the positive
+	// control (a good refresh every run fires): "" when it granted it;
+	// otherwise the run's verdict is failure.
+	ControlRefused string `json:"control_refused,omitempty"`
 }
 
 // GatingResponsesOnly is the opt-in (profile `gating: responses_only`,
