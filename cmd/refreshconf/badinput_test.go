@@ -105,7 +105,7 @@ func badInputs() []badInput {
 		// Audit sources that error or return garbage: the run fails (1) and
 		// says what the source did.
 		{name: "audit jsonl file missing", args: withProfile(replaceIn("{source: none}", "{source: jsonl, path: /nonexistent/refreshconf/audit.jsonl}")), code: 1, want: []string{"/nonexistent/refreshconf/audit.jsonl"}},
-		{name: "audit exec prints garbage", args: withProfile(replaceIn("{source: none}", `{source: exec, command: [sh, -c, "echo this-is-not-json; echo '{\"rows\": 7'"]}`)), code: 1, want: []string{"audit source failed"}},
+		{name: "audit exec prints garbage", args: withProfile(replaceIn("{source: none}", `{source: exec, command: [sh, -c, "echo this-is-not-json; echo '{\"rows\": 7'"]}`)), code: 1, want: []string{"audit source exec sh cannot be read", "not JSON"}},
 		{name: "audit exec exits non-zero", args: withProfile(replaceIn("{source: none}", `{source: exec, command: [sh, -c, "echo broken audit backend >&2; exit 3"]}`)), code: 1, want: []string{"broken audit backend", "exit code 3"}},
 		{name: "audit csv garbage", args: func(t *testing.T, dir, good string) []string {
 			csv := writeFile(t, dir, "trail.csv", "\x00\x01 not,a\n\"csv")
