@@ -140,6 +140,12 @@ func Check(ctx SpecContext, id string) {
 		notJudged(&out, s.gating())
 		return
 	}
+	if auditIntegrity(id) && s.profile.Audit.Source == profile.AuditResponse {
+		out.NotJudged = true
+		out.NotJudgedReason = "audit trail integrity not judged: under audit.source response the harness makes one row per response itself and keeps no secret in it, so this scenario's claim (one row per request, no secret in a row) cannot fail"
+		notJudged(&out, s.gating())
+		return
+	}
 	out.State = report.StatePassed
 	if len(out.Warnings) > 0 {
 		out.State = report.StateWarning
@@ -148,6 +154,17 @@ func Check(ctx SpecContext, id string) {
 		out.State = report.StateStaleDeviation
 		Fail(fmt.Sprintf("%s is declared as a known deviation (%s) but it passed: remove it from the profile's known_deviations", id, out.Deviation))
 	}
+}
+
+// auditIntegrity reports whether scenario id judges the audit trail
+// itself (one row per request, no secret in a row) rather than a code:
+// a claim that only a real audit trail can break.
+func auditIntegrity(id string) bool {
+	switch id {
+	case "AUD-01", "AUD-04":
+		return true
+	}
+	return false
 }
 
 // notJudged ends a scenario whose responses passed but a requirement of
