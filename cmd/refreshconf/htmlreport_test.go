@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/goccy/go-yaml"
 
 	"github.com/refreshconf/refreshconf/suites/catalogue"
 	"github.com/refreshconf/refreshconf/suites/report"
@@ -304,25 +305,47 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	})
 }
 
-// A missing audit row is reported with the error's message, never as
-// Gomega's dump of the error value ("<*audit.TimeoutError | 0x...>").
-func TestMissingAuditRowMessageIsReadable(t *testing.T) {
-	dir := t.TempDir()
-	res := runCLI(t, 2*time.Minute, nil, "run", "--report-dir", dir, "--no-color", "--quiet-report-path",
-		"--defect", "drop-audit-row", "--audit-timeout", "1s", "--label-filter", "id:SEED-01")
-	if res.Code != 1 {
-		t.Fatalf("run exited %d, want 1\n%s\n%s", res.Code, res.Stdout, res.Stderr)
-	}
-	html, err := os.ReadFile(filepath.Join(dir, report.FileHTML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for where, text := range map[string]string{"output": res.Stdout + res.Stderr, "HTML report": string(html)} {
-		if strings.Contains(text, "TimeoutError |") || strings.Contains(text, "| 0x") {
-			t.Errorf("the %s dumps an error value instead of its message", where)
-		}
-	}
-	if !strings.Contains(string(html), "no audit row for marker") {
-		t.Error("the HTML report does not say that no audit row came")
+// A missing audit row and a violated invariant are reported with their
+// own words, never as Gomega's dump of a value ("<*audit.TimeoutError |
+// 0x...>", "<[]string | len:1, cap:1>").
+func TestFailureMessagesAreReadable(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"missing audit row", "no audit row for marker", []string{"--defect", "drop-audit-row", "--audit-timeout", "1s", "--label-filter", "id:SEED-01"}},
+		{"invariant", "invariant violated:\n  - 2 of 2 concurrent refreshes", []string{"--defect", "accept-reuse", "--label-filter", "id:ROT-02"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			res := runCLI(t, 2*time.Minute, nil, append([]string{"run", "--report-dir", dir, "--no-color", "--quiet-report-path"}, tc.args...)...)
+			if res.Code != 1 {
+				t.Fatalf("run exited %d, want 1\n%s\n%s", res.Code, res.Stdout, res.Stderr)
+			}
+			yml, err := os.ReadFile(filepath.Join(dir, report.FileYAML))
+			if err != nil {
+				t.Fatal(err)
+			}
+			html, err := os.ReadFile(filepath.Join(dir, report.FileHTML))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for where, text := range map[string]string{"output": res.Stdout + res.Stderr, "YAML report": string(yml), "HTML report": string(html)} {
+				if strings.Contains(text, "| 0x") || strings.Contains(text, "| len:") {
+					t.Errorf("the %s dumps a Go value instead of saying what failed", where)
+				}
+			}
+			var c struct {
+				Failed []struct {
+					Reason string `yaml:"reason"`
+				} `yaml:"failed"`
+			}
+			if err := yaml.Unmarshal(yml, &c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Failed) != 1 || !strings.Contains(c.Failed[0].Reason, tc.want) {
+				t.Errorf("failed scenarios %+v, want one whose reason says %q", c.Failed, tc.want)
+			}
+		})
 	}
 }

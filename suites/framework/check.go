@@ -104,7 +104,9 @@ func Check(ctx SpecContext, id string) {
 	for i, st := range steps {
 		Expect(st.Exchange).To(BeOAuthResponse(wants[i]), "%s %q, step %d %q%s", id, sc.Name, i+1, st.Name, auditNote(waitErrs, i))
 	}
-	Expect(r.Findings).To(BeEmpty(), "%s %q: invariant violated", id, sc.Name)
+	if len(r.Findings) > 0 {
+		Fail(fmt.Sprintf("%s %q: invariant violated:\n  - %s", id, sc.Name, strings.Join(r.Findings, "\n  - ")))
+	}
 
 	if s.poller == nil {
 		out.NotJudged = true
