@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,19 +74,6 @@ func startInteropTarget(t *testing.T) *interopTarget {
 	return &interopTarget{url: base, profile: profilePath}
 }
 
-// expectedInteropFailures are the scenarios the zitadel/oidc example fails
-// today, until they are declared in its profile as known deviations (see
-// README, "Worked example: a real open-source server").
-var expectedInteropFailures = []string{
-	"AUD-01", "AUD-02", "AUD-04",
-	"REQ-01", "REQ-02", "REQ-03", "REQ-04", "REQ-05", "REQ-06", "REQ-07", "REQ-08", "REQ-09", "REQ-10",
-	"REQ-11", "REQ-12", "REQ-13", "REQ-14", "REQ-15", "REQ-16", "REQ-17", "REQ-18", "REQ-19", "REQ-20",
-	"REQ-21", "REQ-23",
-	"ROT-01", "ROT-02", "ROT-03", "ROT-04", "ROT-06",
-	"SEED-04", "SEED-09", "SEED-10", "SEED-11",
-	"VAR-08", "VAR-09",
-}
-
 // The whole catalogue in one run against a real open-source server: the
 // zitadel/oidc v3 example OpenID Provider (opaque refresh tokens rotated on
 // every use, no audit trail, response classify rules). A scenario that
@@ -108,30 +94,26 @@ func TestInteropZitadelWholeCatalogue(t *testing.T) {
 	if c.Summary.Total != 91 {
 		t.Errorf("the report covers %d scenarios, want the whole catalogue (91)", c.Summary.Total)
 	}
-	var failed []string
+	// The profile declares the server's deviations (known_deviations): a
+	// scenario that fails and is not declared, or is declared and passes
+	// (stale), fails the run and this test.
 	for _, s := range c.Failed {
-		failed = append(failed, s.ID)
+		t.Errorf("%s newly fails against the zitadel/oidc example: a new deviation (declare it in %s/profile.yaml with its reason) or a harness bug:\n%s", s.ID, interopModule, reasonOf(c, s.ID))
 	}
-	slices.Sort(failed)
-	want := slices.Sorted(slices.Values(expectedInteropFailures))
-	for _, id := range failed {
-		if !slices.Contains(want, id) {
-			t.Errorf("%s newly fails against the zitadel/oidc example: a new deviation or a harness bug:\n%s", id, reasonOf(c, id))
-		}
+	for _, s := range c.StaleDeviations {
+		t.Errorf("%s is declared as a known deviation of the zitadel/oidc example but no longer fails: remove it from %s/profile.yaml", s.ID, interopModule)
 	}
-	for _, id := range want {
-		if !slices.Contains(failed, id) {
-			t.Errorf("%s no longer fails against the zitadel/oidc example: remove it from the expected failures", id)
-		}
+	for _, s := range append(c.Errored, c.Interrupted...) {
+		t.Errorf("%s: %s (%s)", s.ID, s.State, firstLine(s.Reason))
 	}
-	if c.Result == report.Success {
-		t.Errorf("result success although scenarios are skipped or fail")
+	if len(c.KnownDeviations) == 0 || c.Result != report.Partial || res.Code != 1 {
+		t.Errorf("result %s, exit %d, %d known deviation(s); want partial (skipped fixtures, declared deviations), exit 1", c.Result, res.Code, len(c.KnownDeviations))
 	}
 }
 
 // reasonOf is the start of scenario id's failure reason.
 func reasonOf(c *report.Conformance, id string) string {
-	for _, s := range c.Failed {
+	for _, s := range append(c.Failed, c.StaleDeviations...) {
 		if s.ID == id {
 			lines := strings.Split(s.Reason, "\n")
 			return strings.Join(lines[:min(len(lines), 40)], "\n")
