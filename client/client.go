@@ -241,6 +241,10 @@ func (c *Client) NewMarker() string {
 	return fmt.Sprintf("%s%06d", c.prefix, c.seq.Add(1))
 }
 
+// Markers returns how many markers the client issued: one per request
+// sent (a progress count).
+func (c *Client) Markers() uint64 { return c.seq.Load() }
+
 // Redactor returns the client's redactor.
 func (c *Client) Redactor() *Redactor { return c.red }
 

@@ -218,6 +218,9 @@ func printSummary(w io.Writer, c *report.Conformance, dir string) {
 			fmt.Fprintf(w, "%s  %s %s: %s\n", l.tag, f.ID, f.Name, firstLine(f.Reason))
 		}
 	}
+	if f := c.Run.SetupFailure; f != nil {
+		fmt.Fprintf(w, "SET-UP FAILED  at step %q: %s\n", f.Step, firstLine(f.Cause))
+	}
 	for _, e := range c.HarnessErrors {
 		fmt.Fprintf(w, "HARNESS ERROR  %s\n", firstLine(e))
 	}

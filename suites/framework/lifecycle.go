@@ -70,6 +70,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		return nil
 	}
 	if err != nil {
+		// The report still names the target, the harness version, the
+		// redacted profile and the one step that failed.
+		AddReportEntry(report.RunEntry, setupFailureInfo(cfg, err), ReportEntryVisibilityNever)
 		AbortSuite("refreshconf could not start the run: " + err.Error())
 	}
 	hostState = h
@@ -210,6 +213,9 @@ func newSession(sh shared, p *profile.Profile, red *client.Redactor) (*session, 
 		}
 	}
 	s.poller.Start(ctx)
+	if GinkgoParallelProcess() == 1 {
+		go watchAuditWait(ctx, s)
+	}
 	return s, nil
 }
 

@@ -91,10 +91,13 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	}
 	h := &host{}
 	var tm report.Timings
+	su := newSetup()
+	su.start("RSA keys")
 	keys, err := loadRunKeys(ctx, cfg, &tm)
 	if err != nil {
-		return nil, err
+		return nil, su.fail(err)
 	}
+	su.done(keys.note)
 	var provisioned string
 	pending := startListener(ctx, keys.attacker)
 	defer func() {
@@ -102,6 +105,11 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 			closeListener(pending)
 		}
 	}()
+	if cfg.ProfilePath == "" {
+		su.start("embedded reference target (start and provisioning)")
+	} else {
+		su.start("profile " + cfg.ProfilePath + " (secrets and provisioning)")
+	}
 	p, running, err := resolveProfile(ctx, cfg, keys.target, &tm, &provisioned)
 	if err == nil {
 		err = applyDialect(p, cfg)
@@ -110,8 +118,9 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 		if running != nil {
 			_ = running.Shutdown(context.Background())
 		}
-		return nil, err
+		return nil, su.fail(err)
 	}
+	su.done(provisioned)
 	h.running = running
 	ok := false
 	defer func() {
@@ -124,11 +133,13 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	if err != nil {
 		return nil, err
 	}
+	su.start("client, target key set and jku/x5u listener")
 	env, listener, err := newEnv(ctx, p, runID, keys.attacker, pending)
 	pending = nil
 	if err != nil {
-		return nil, err
+		return nil, su.fail(err)
 	}
+	su.done("")
 	h.listener, h.redactor = listener, env.Client.Redactor()
 
 	selected, err := selectScenarios(labelFilter)
@@ -142,9 +153,15 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	}
 	profileCh := make(chan string, 1)
 	go func() { profileCh <- reportProfile(p, env.Client.Redactor()) }()
+	su.start(fmt.Sprintf("firing %d scenarios at %s", len(selected), p.Target.TokenURL))
+	stopLive := su.ticker(250*time.Millisecond, func() string {
+		return fmt.Sprintf("firing %d scenarios: %d requests sent", len(selected), env.Client.Markers())
+	})
 	started := time.Now()
 	results := fire(ctx, env, withControl(selected))
 	fired := time.Now()
+	stopLive()
+	su.done(fmt.Sprintf("%d requests", env.Client.Markers()))
 	tm.Firing = ms(fired.Sub(started))
 	tm.SetUp = ms(fired.Sub(begun))
 	h.shared = shared{
@@ -370,6 +387,10 @@ func fetchJWKS(ctx context.Context, p *profile.Profile) ([]byte, error) {
 	hc := &http.Client{Timeout: p.Timeouts.Request.Std(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {
+		if host := sameHost(p.Target.KeysURL, p.Target.TokenURL); host != "" {
+			// Not keys_url's fault alone: the target itself is down.
+			return nil, fmt.Errorf("the target's host %s cannot be reached (target.token_url and target.keys_url are both on it; keys_url is asked first): %w", host, err)
+		}
 		return nil, fmt.Errorf("fetching target.keys_url: %w (check the URL, or remove keys_url to skip the key-confusion scenarios)", err)
 	}
 	defer resp.Body.Close()

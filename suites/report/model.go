@@ -61,6 +61,15 @@ type RunInfo struct {
 	// control (a good refresh every run fires): "" when it granted it;
 	// otherwise the run's verdict is failure.
 	ControlRefused string `json:"control_refused,omitempty"`
+	// SetupFailure is the one set-up step that failed, when the run
+	// could not start (nothing, or not everything, was fired).
+	SetupFailure *SetupFailure `json:"setup_failure,omitempty"`
+}
+
+// SetupFailure names the set-up step a run failed in and its cause.
+type SetupFailure struct {
+	Step  string `json:"step"`
+	Cause string `json:"cause"`
 }
 
 // GatingResponsesOnly is the opt-in (profile `gating: responses_only`,
