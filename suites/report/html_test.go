@@ -63,7 +63,7 @@ func TestHTMLListsEveryScenarioOnce(t *testing.T) {
 			t.Errorf("the page holds %q", bad)
 		}
 	}
-	for _, w := range []string{`evil &lt;script&gt;alert(1)&lt;/script&gt; \u202egnp.exe\x1b[31m\x00`, "code judged · seed row 3", "no Pragma: no-cache", "Warnings (1)", `id="verdict" class="verdict v-failure">FAILURE<`, "Content-Security-Policy", "<details><summary>Profile (redacted)"} {
+	for _, w := range []string{`evil &lt;script&gt;alert(1)&lt;/script&gt; \u202egnp.exe\x1b[31m\x00`, "code judged · seed row 3", "no Pragma: no-cache", "Warnings (1)", `id="verdict" class="verdict v-failure">FAILURE<`, "Content-Security-Policy", "<details><summary>Profile (redacted)", "Nothing was sent (not selected)."} {
 		if !strings.Contains(html, w) {
 			t.Errorf("the page lacks %q", w)
 		}

@@ -57,6 +57,10 @@
     });
   });
   window.addEventListener("hashchange", fromHash);
+  // A printed (or saved as PDF) report shows every scenario's detail.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.scn").forEach(function (d) { d.open = true; });
+  });
   apply();
   fromHash();
 })();
