@@ -334,3 +334,19 @@ func UnmarshalExchange(b []byte) (*Exchange, error) {
 	}
 	return e, nil
 }
+
+// SentHeader reports whether the request carried header name (read from
+// the redacted request part of the transcript, so it also works on an
+// exchange restored by UnmarshalExchange).
+func (e *Exchange) SentHeader(name string) bool {
+	if e == nil {
+		return false
+	}
+	prefix := "> " + http.CanonicalHeaderKey(name) + ":"
+	for _, l := range strings.Split(e.reqText, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}

@@ -46,6 +46,7 @@ type matrixRun struct {
 	entry   target.MatrixEntry
 	failed  map[string]report.ScenarioResult
 	passed  map[string]bool
+	warned  []string
 	exit    int
 	elapsed time.Duration
 	err     string // the run itself went wrong
@@ -211,6 +212,10 @@ func runMatrixEntry(t *testing.T, e target.MatrixEntry, all []string, codesMode 
 	for _, f := range c.Failed {
 		r.failed[f.ID] = f
 	}
+	for _, w := range c.Warnings {
+		r.warned = append(r.warned, w.ID)
+	}
+	slices.Sort(r.warned)
 	notRun := map[string]bool{}
 	for _, l := range [][]report.ScenarioResult{c.Skipped, c.Unsupported, c.NotJudged} {
 		for _, s := range l {
@@ -253,6 +258,10 @@ func (r *matrixRun) problems(all []string) []string {
 		if !slices.Contains(want, id) {
 			p = append(p, fmt.Sprintf("defect %s: scenario %s failed unexpectedly: %s", d, id, firstLine(f.Reason)))
 		}
+	}
+	// A SHOULD-level fault shows as warnings, exactly where declared.
+	if warns := r.entry.ExpectedWarnings(all); !slices.Equal(r.warned, warns) {
+		p = append(p, fmt.Sprintf("defect %s: scenarios in state warning %v, declared %v", d, r.warned, warns))
 	}
 	slices.Sort(p)
 	return p

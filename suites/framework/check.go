@@ -107,6 +107,10 @@ func Check(ctx SpecContext, id string) {
 	if len(r.Findings) > 0 {
 		Fail(fmt.Sprintf("%s %q: invariant violated:\n  - %s", id, sc.Name, strings.Join(r.Findings, "\n  - ")))
 	}
+	// Every MUST of every response held: the SHOULDs become warnings.
+	for i, st := range steps {
+		out.Warnings = append(out.Warnings, ResponseWarnings(st.Exchange, wants[i], st.Name)...)
+	}
 
 	if s.poller == nil {
 		out.NotJudged = true

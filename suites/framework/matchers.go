@@ -16,6 +16,7 @@ import (
 	"github.com/refreshconf/refreshconf/client/audit"
 	"github.com/refreshconf/refreshconf/fixtures/codes"
 	"github.com/refreshconf/refreshconf/suites/catalogue"
+	"github.com/refreshconf/refreshconf/suites/report"
 )
 
 // errorChars is the RFC 6749 §5.2 character set of error and
@@ -26,10 +27,12 @@ var errorChars = regexp.MustCompile(`^[\x20-\x21\x23-\x5B\x5D-\x7E]+$`)
 // was: its presence in a redacted body means the body held one.
 var redactionMark = regexp.MustCompile(`<[A-Za-z0-9_.\-]+#[0-9a-f]{6}>|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
 
-// BeOAuthResponse matches a *client.Exchange whose response is what want
-// requires: a 200 token response (RFC 6749 §5.1) for a success, otherwise
-// an RFC 6749 §5.2 error response with an allowed error value and clean
-// hygiene (status, JSON, error characters, no-store, no token echoed).
+// BeOAuthResponse matches a *client.Exchange whose response meets every
+// MUST-level requirement want implies: a 200 token response (RFC 6749
+// §5.1) for a success, otherwise an RFC 6749 §5.2 error response with an
+// allowed error value and clean hygiene (status, JSON, error characters,
+// no token echoed). Every requirement names its clause. SHOULD-level and
+// best-practice findings never fail it: ResponseWarnings lists them.
 func BeOAuthResponse(want catalogue.Expect) types.GomegaMatcher {
 	return &oauthMatcher{want: want}
 }
@@ -44,17 +47,13 @@ func (m *oauthMatcher) Match(actual any) (bool, error) {
 	if !ok || ex == nil {
 		return false, fmt.Errorf("BeOAuthResponse expects a *client.Exchange, got %T", actual)
 	}
-	alts := m.want.AnyOf
-	if len(alts) == 0 {
-		alts = []catalogue.Expect{m.want}
-	}
 	m.problems = nil
-	for _, alt := range alts {
-		p := responseProblems(ex, alt)
+	for _, alt := range alternatives(m.want) {
+		p := mustProblems(responseFindings(ex, alt))
 		if len(p) == 0 {
 			return true, nil
 		}
-		if len(alts) > 1 {
+		if len(m.want.AnyOf) > 1 {
 			p = []string{fmt.Sprintf("as %s: %s", alt, strings.Join(p, "; "))}
 		}
 		m.problems = append(m.problems, p...)
@@ -79,74 +78,157 @@ func transcript(ex *client.Exchange) string {
 	return ex.Transcript()
 }
 
-// responseProblems lists every way ex differs from want.
-func responseProblems(ex *client.Exchange, want catalogue.Expect) []string {
-	if ex.Err != nil {
-		return []string{"the request failed: " + ex.Err.Error()}
+// alternatives returns want's AnyOf outcomes, or want itself.
+func alternatives(want catalogue.Expect) []catalogue.Expect {
+	if len(want.AnyOf) > 0 {
+		return want.AnyOf
 	}
-	var p []string
+	return []catalogue.Expect{want}
+}
+
+// ResponseWarnings returns the SHOULD-level and best-practice findings of
+// ex against want (of the first alternative whose MUSTs hold), each naming
+// its clause; step names the request in the report.
+func ResponseWarnings(ex *client.Exchange, want catalogue.Expect, step string) []report.Warning {
+	if ex == nil {
+		return nil
+	}
+	for _, alt := range alternatives(want) {
+		f := responseFindings(ex, alt)
+		if len(mustProblems(f)) > 0 {
+			continue
+		}
+		var out []report.Warning
+		for _, x := range f {
+			if x.severity == report.SeverityShould {
+				out = append(out, report.Warning{Step: step, Clause: x.clause, Message: x.message})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// finding is one requirement a response does not meet.
+type finding struct {
+	severity report.Severity
+	// clause names the requirement ("RFC 6749 §5.2").
+	clause  string
+	message string
+}
+
+// Clauses of the response checks.
+const (
+	clauseTokenResponse = "RFC 6749 §5.1"
+	clauseErrorResponse = "RFC 6749 §5.2"
+	clauseConfidential  = "RFC 6749 §10.3, §10.4 (tokens and credentials stay confidential)"
+	clauseNoStoreError  = "RFC 6749 §5.1 demands no-store on responses carrying tokens; on an error response it is best practice (RFC 9111 §5.2.2.5)"
+	clauseChallenge     = "RFC 6749 §5.2 demands WWW-Authenticate only when the client used the Authorization header; RFC 9110 §15.5.2 asks every 401 for a challenge"
+	clausePreciseError  = "RFC 6749 §5.2 (the more precise of the error values it admits)"
+	clauseHarness       = "refreshconf limits.max_body_bytes"
+)
+
+// mustProblems renders the MUST-level findings as failure lines.
+func mustProblems(f []finding) []string {
+	var out []string
+	for _, x := range f {
+		if x.severity == report.SeverityMust {
+			out = append(out, x.message+" ("+x.clause+")")
+		}
+	}
+	return out
+}
+
+// responseFindings lists every way ex differs from want, MUST and SHOULD.
+func responseFindings(ex *client.Exchange, want catalogue.Expect) []finding {
+	var f []finding
+	must := func(clause, format string, args ...any) {
+		f = append(f, finding{report.SeverityMust, clause, fmt.Sprintf(format, args...)})
+	}
+	should := func(clause, format string, args ...any) {
+		f = append(f, finding{report.SeverityShould, clause, fmt.Sprintf(format, args...)})
+	}
+	if ex.Err != nil {
+		must("RFC 6749 §3.2 (the token endpoint answers over HTTP)", "the request failed: %s", ex.Err.Error())
+		return f
+	}
 	if ex.Truncated {
-		p = append(p, "the response body exceeded the size limit and was cut")
+		must(clauseHarness, "the response body exceeded the size limit and was cut")
 	}
 	cc := strings.ToLower(ex.Header.Get("Cache-Control"))
-	if !strings.Contains(cc, "no-store") {
-		p = append(p, fmt.Sprintf("Cache-Control is %q, want no-store (RFC 6749 §5.1)", ex.Header.Get("Cache-Control")))
-	}
+	noStore := strings.Contains(cc, "no-store")
 	mt, _, _ := mime.ParseMediaType(ex.Header.Get("Content-Type"))
 	if mt != "application/json" {
-		p = append(p, fmt.Sprintf("Content-Type is %q, want application/json", ex.Header.Get("Content-Type")))
+		must(clauseTokenResponse+", "+clauseErrorResponse, "Content-Type is %q, want application/json", ex.Header.Get("Content-Type"))
 	}
 	body, jerr := ex.JSON()
 	if jerr != nil {
-		p = append(p, "the body is not a JSON object: "+jerr.Error())
+		must(clauseTokenResponse+", "+clauseErrorResponse, "the body is not a JSON object: %s", jerr.Error())
 	}
 	if want.IsSuccess() {
 		if ex.Status != 200 {
-			p = append(p, fmt.Sprintf("HTTP status is %d (error %q), want 200", ex.Status, ex.Field("error")))
-			return p
+			must(clauseTokenResponse, "HTTP status is %d (error %q), want 200", ex.Status, ex.Field("error"))
+			return f
+		}
+		if !noStore {
+			must(clauseTokenResponse, "Cache-Control is %q, want no-store", ex.Header.Get("Cache-Control"))
 		}
 		if !strings.Contains(strings.ToLower(ex.Header.Get("Pragma")), "no-cache") {
-			p = append(p, fmt.Sprintf("Pragma is %q, want no-cache (RFC 6749 §5.1)", ex.Header.Get("Pragma")))
+			must(clauseTokenResponse, "Pragma is %q, want no-cache", ex.Header.Get("Pragma"))
 		}
 		if body != nil {
 			if s, _ := body["access_token"].(string); s == "" {
-				p = append(p, "access_token is missing or not a string")
+				must(clauseTokenResponse, "access_token is missing or not a string")
 			}
 			if tt, _ := body["token_type"].(string); !strings.EqualFold(tt, "bearer") {
-				p = append(p, fmt.Sprintf("token_type is %q, want bearer", body["token_type"]))
+				must(clauseTokenResponse+", §7.1", "token_type is %q, want bearer", body["token_type"])
 			}
 			if _, ok := body["error"]; ok {
-				p = append(p, "a 200 response carries an error field")
+				must(clauseTokenResponse, "a 200 response carries an error field")
 			}
 		}
-		return p
+		return f
 	}
 	// An error response.
 	errVal := ex.Field("error")
 	switch {
 	case ex.Status == 200:
-		p = append(p, "HTTP status is 200 (the request was accepted), want an error")
-	case errVal == codes.ErrInvalidClient:
+		must(clauseErrorResponse, "HTTP status is 200 (the request was accepted), want an error")
+	case errVal == codes.ErrInvalidClient && ex.SentHeader("Authorization"):
 		if ex.Status != 401 {
-			p = append(p, fmt.Sprintf("HTTP status is %d for invalid_client, want 401 (RFC 6749 §5.2)", ex.Status))
+			must(clauseErrorResponse, "HTTP status is %d for invalid_client after HTTP authentication, want 401", ex.Status)
 		}
 		if ex.Header.Get("WWW-Authenticate") == "" {
-			p = append(p, "invalid_client without a WWW-Authenticate header (RFC 6749 §5.2)")
+			must(clauseErrorResponse, "invalid_client after HTTP authentication without a WWW-Authenticate header")
+		}
+	case errVal == codes.ErrInvalidClient:
+		// No Authorization header was sent: 400 or 401 (RFC 6749 §5.2 MAY).
+		if ex.Status != 400 && ex.Status != 401 {
+			must(clauseErrorResponse, "HTTP status is %d for invalid_client, want 400 or 401", ex.Status)
+		}
+		if ex.Status == 401 && ex.Header.Get("WWW-Authenticate") == "" {
+			should(clauseChallenge, "a 401 invalid_client without a WWW-Authenticate header")
 		}
 	case ex.Status != 400:
-		p = append(p, fmt.Sprintf("HTTP status is %d, want 400 (RFC 6749 §5.2)", ex.Status))
+		must(clauseErrorResponse, "HTTP status is %d, want 400", ex.Status)
 	}
-	if !slices.Contains(want.Errors, errVal) {
-		p = append(p, fmt.Sprintf("error is %q, want %s", errVal, strings.Join(quoteAll(want.Errors), " or ")))
+	if ex.Status != 200 && !noStore {
+		should(clauseNoStoreError, "Cache-Control is %q on an error response; no-store keeps it out of caches", ex.Header.Get("Cache-Control"))
+	}
+	switch {
+	case !slices.Contains(want.Errors, errVal):
+		must(clauseErrorResponse, "error is %q, want %s", errVal, strings.Join(quoteAll(want.Errors), " or "))
+	case len(want.Prefer) > 0 && !slices.Contains(want.Prefer, errVal):
+		should(clausePreciseError, "error is %q, which the RFC admits here; %s names the situation precisely", errVal, strings.Join(quoteAll(want.Prefer), " or "))
 	}
 	if errVal != "" && !errorChars.MatchString(errVal) {
-		p = append(p, fmt.Sprintf("error %q has characters outside RFC 6749 §5.2's set", errVal))
+		must(clauseErrorResponse, "error %q has characters outside the allowed set", errVal)
 	}
 	if d, ok := body["error_description"].(string); ok && d != "" && !errorChars.MatchString(d) {
-		p = append(p, "error_description has characters outside RFC 6749 §5.2's set")
+		must(clauseErrorResponse, "error_description has characters outside the allowed set")
 	}
 	if ex.Status == 200 {
-		return p // accepted: the body is a token response, not an error body
+		return f // accepted: the body is a token response, not an error body
 	}
 	if m := redactionMark.FindAllString(string(ex.Body()), 3); len(m) > 0 {
 		for i := range m {
@@ -154,14 +236,14 @@ func responseProblems(ex *client.Exchange, want catalogue.Expect) []string {
 				m[i] = "a compact JWS"
 			}
 		}
-		p = append(p, fmt.Sprintf("the error body contains a token or secret (%s)", strings.Join(m, ", ")))
+		must(clauseConfidential, "the error body contains a token or secret (%s)", strings.Join(m, ", "))
 	}
-	for _, f := range []string{"access_token", "refresh_token"} {
-		if _, ok := body[f]; ok {
-			p = append(p, fmt.Sprintf("the error body carries %s", f))
+	for _, k := range []string{"access_token", "refresh_token"} {
+		if _, ok := body[k]; ok {
+			must(clauseConfidential, "the error body carries %s", k)
 		}
 	}
-	return p
+	return f
 }
 
 func quoteAll(s []string) []string {
