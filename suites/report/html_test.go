@@ -86,3 +86,17 @@ func TestHTMLContentSecurityPolicy(t *testing.T) {
 		}
 	}
 }
+
+// A run that failed during set-up says where, under the badge.
+func TestHTMLShowsSetupFailure(t *testing.T) {
+	r := suite()
+	c := Build(r)
+	c.Run.SetupFailure = &SetupFailure{Step: "provisioning", Cause: "the admin API answered 401 <b>"}
+	b, err := c.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `id="setup-failure">Set-up failed at provisioning: the admin API answered 401 &lt;b&gt;</p>`) {
+		t.Error("the page does not name the failed set-up step and its cause")
+	}
+}
