@@ -1,10 +1,13 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -82,8 +85,8 @@ func assertInterruptedReports(t *testing.T, dir, out string) {
 	if strings.Contains(string(y), "\nresult: success") {
 		t.Errorf("an interrupted run's report says success")
 	}
-	if !strings.Contains(string(y), "interrupted") {
-		t.Errorf("the report does not say the run was interrupted")
+	if !strings.Contains(string(y), "\nresult: interrupted\n") {
+		t.Errorf("the report's verdict is not interrupted:\n%s", y)
 	}
 	j, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil || !strings.Contains(string(j), "Interrupted by User") {
@@ -128,6 +131,45 @@ func TestTerminateDuringProvisioning(t *testing.T) {
 	}
 	if took > 10*time.Second {
 		t.Errorf("the run took %s to stop: the provisioner was not stopped", took)
+	}
+	assertInterruptedReports(t, dir, out)
+}
+
+// TestInterruptDuringFiring sends SIGINT while every request hangs on a
+// silent target: sending stops at once (the requests in flight are
+// cancelled, not waited out), and the reports are written marked
+// interrupted.
+func TestInterruptDuringFiring(t *testing.T) {
+	var inFlight atomic.Int32
+	release := make(chan struct{})
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer silent.Close()
+	defer close(release)
+	p := referenceProfile(t)
+	p.Provision = nil
+	p.Target.TokenURL = silent.URL + "/token"
+	p.Target.KeysURL = ""
+	p.Target.RevokeURL = silent.URL + "/revoke"
+	p.Audit = profile.Audit{Source: profile.AuditNone}
+	p.Timeouts.Request = profile.D(time.Minute)
+	path := writeProfile(t, p)
+	dir := filepath.Join(t.TempDir(), "r")
+	code, out, took := interruptedRun(t, "refreshconf: client, target key set", time.Second, []os.Signal{os.Interrupt},
+		"run", "--profile", path, "--report-dir", dir)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130:\n%s", code, out)
+	}
+	if inFlight.Load() == 0 {
+		t.Fatal("no request reached the silent target before the signal: nothing was interrupted")
+	}
+	if took > 10*time.Second {
+		t.Errorf("the run took %s to stop: it waited for the requests in flight", took)
 	}
 	assertInterruptedReports(t, dir, out)
 }
