@@ -37,8 +37,10 @@ type htmlPage struct {
 	FamilyRows []htmlFamily
 	// Rows is every scenario, failures first.
 	Rows []htmlRow
-	// Warnings is every warning of every scenario.
-	Warnings []htmlWarning
+	// Warnings groups every warning of every scenario by clause and
+	// message; WarningCount counts them one by one.
+	Warnings     []htmlWarning
+	WarningCount int
 	// Style and Script are the page's own style and script, and CSP its
 	// Content-Security-Policy naming them by hash.
 	Style  template.CSS
@@ -82,10 +84,11 @@ type htmlStep struct {
 	Error, Audit, Marker                  string
 }
 
-// htmlWarning is one warning with its scenario.
+// htmlWarning is one finding (clause and message) and the scenarios it
+// was found in.
 type htmlWarning struct {
-	ID string
-	Warning
+	IDs             []string
+	Clause, Message string
 }
 
 // exchangeMark starts the transcript a failure message repeats (the
@@ -153,11 +156,17 @@ func (c *Conformance) page() *htmlPage {
 		for _, w := range sc.Warnings {
 			w = Warning{Step: Clean(w.Step), Clause: Clean(w.Clause), Message: Clean(w.Message)}
 			r.Warnings = append(r.Warnings, w)
-			p.Warnings = append(p.Warnings, htmlWarning{ID: r.ID, Warning: w})
+			p.addWarning(r.ID, w)
 			search = append(search, w.Clause, w.Message)
 		}
 		for _, e := range sc.Exchanges {
 			r.Exchanges = append(r.Exchanges, Exchange{Step: Clean(e.Step), Transcript: Clean(strings.TrimRight(e.Transcript, "\n"))})
+		}
+		if r.Why == "" && len(r.Warnings) > 0 {
+			r.Why = r.Warnings[0].Message
+			if n := len(r.Warnings) - 1; n > 0 {
+				r.Why += fmt.Sprintf(" (and %d more warning(s))", n)
+			}
 		}
 		r.Search = strings.ToLower(strings.Join(search, " "))
 		p.Rows = append(p.Rows, r)
@@ -186,6 +195,20 @@ func why(reason string) string {
 		lines = lines[1:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// addWarning counts w, found in scenario id, under its clause and message.
+func (p *htmlPage) addWarning(id string, w Warning) {
+	p.WarningCount++
+	for i := range p.Warnings {
+		if g := &p.Warnings[i]; g.Clause == w.Clause && g.Message == w.Message {
+			if !slices.Contains(g.IDs, id) {
+				g.IDs = append(g.IDs, id)
+			}
+			return
+		}
+	}
+	p.Warnings = append(p.Warnings, htmlWarning{IDs: []string{id}, Clause: w.Clause, Message: w.Message})
 }
 
 // cspHash is the Content-Security-Policy source of an inline element.

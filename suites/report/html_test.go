@@ -100,3 +100,22 @@ func TestHTMLShowsSetupFailure(t *testing.T) {
 		t.Error("the page does not name the failed set-up step and its cause")
 	}
 }
+
+// The same finding in several scenarios is one warning row naming them
+// all; each scenario's row gives the finding as its gist.
+func TestHTMLGroupsWarnings(t *testing.T) {
+	w := &Outcome{Warnings: []Warning{{Step: "refresh", Clause: "RFC 9111 §5.2.2.5 (best practice)", Message: "Cache-Control is \"\" on an error response"}}}
+	b, err := Build(suite(spec("SEED-01", "seed", "core", types.SpecStatePassed, "", w), spec("SEED-02", "seed", "core", types.SpecStatePassed, "", w))).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	for _, want := range []string{"Warnings (2)", `<a class="id" href="#s-SEED-01">SEED-01</a> <a class="id" href="#s-SEED-02">SEED-02</a>`, `<div class="why">Cache-Control is &#34;&#34; on an error response</div>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<td>Cache-Control is"); n != 1 {
+		t.Errorf("the finding has %d warning rows, want 1", n)
+	}
+}
