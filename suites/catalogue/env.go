@@ -92,6 +92,20 @@ func (t *T) Send(ctx context.Context, name string, req client.Request, want Expe
 	return ex
 }
 
+// Reexpect replaces the expectation of the step whose exchange is ex: a
+// scenario that can only tell afterwards which of its concurrent requests
+// had to succeed (ROT-02) judges each response, and its own audit row, by
+// what it turned out to be.
+func (t *T) Reexpect(ex *client.Exchange, want Expect) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.steps {
+		if t.steps[i].Exchange == ex {
+			t.steps[i].Expect = want
+		}
+	}
+}
+
 // Forged records tok as a token the harness crafted (forged, tampered,
 // re-signed, malformed) and returns it: the transcripts of the scenario's
 // requests that carry it show its decoded header and claims. Never pass a

@@ -2,6 +2,8 @@ package catalogue
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -44,7 +46,7 @@ func rotationTable() []*Scenario {
 			},
 		},
 		{
-			ID: "ROT-02", Name: "two concurrent refreshes of one public-client token yield at most one success",
+			ID: "ROT-02", Name: "two concurrent refreshes of one public-client token yield exactly one success and one TokenReused refusal",
 			Family: FamilyRotation, Level: Core, Source: "RFC 9700 §4.14.2; OAuch MultiFastRefreshTest",
 			Code: codes.TokenReused, Needs: append([]Need{Set(profile.SetPublicClientRace)}, public...),
 			Run: func(ctx context.Context, t *T) error {
@@ -54,13 +56,19 @@ func rotationTable() []*Scenario {
 				}
 				req := RefreshRequest(cs, cs.RefreshToken.Value())
 				exs := t.SendConcurrently(ctx, "concurrent refresh", []client.Request{req, req}, Expect{AnyOf: []Expect{Succeed(), Fail(codes.TokenReused, errsGrant...)}})
+				// Each response, and its own audit row, is judged by what it
+				// turned out to be: the success must have a Success row, the
+				// refusal must be a reuse refusal with a TokenReused row.
 				ok := 0
 				for _, ex := range exs {
 					if ex.Err == nil && ex.Status == 200 {
 						ok++
+						t.Reexpect(ex, Succeed())
+					} else {
+						t.Reexpect(ex, Fail(codes.TokenReused, errsGrant...))
 					}
 				}
-				t.Observe(ok <= 1, "%d of 2 concurrent refreshes of one one-time refresh token succeeded; at most one may", ok)
+				t.Observe(ok == 1, "%d of 2 concurrent refreshes of one one-time refresh token succeeded; exactly one must, and the other must be refused as a reuse (TokenReused)", ok)
 				return nil
 			},
 		},
@@ -77,7 +85,20 @@ func rotationTable() []*Scenario {
 					t.Observe(false, "credentials.primary.scope is empty: list the scopes granted to the primary refresh token")
 					return nil
 				}
-				t.Send(ctx, "refresh with scope "+cs.Scope[0], RefreshRequest(cs, cs.RefreshToken.Value(), client.Field{Name: "scope", Value: cs.Scope[0]}), Succeed())
+				ex := t.Send(ctx, "refresh with scope "+cs.Scope[0], RefreshRequest(cs, cs.RefreshToken.Value(), client.Field{Name: "scope", Value: cs.Scope[0]}), Succeed())
+				if ex.Err != nil || ex.Status != 200 {
+					return nil
+				}
+				// The narrowing must be honoured: neither the answer's scope
+				// (RFC 6749 §5.1) nor a JWS access token's scope claim may be
+				// broader than what was asked for.
+				want := []string{cs.Scope[0]}
+				if got := strings.Fields(ex.Field("scope")); len(got) > 0 {
+					t.Observe(isSubset(got, want), "the answer's scope %q is broader than the %q requested: the target ignored the narrowing (RFC 6749 §6)", strings.Join(got, " "), cs.Scope[0])
+				}
+				if got, ok := jwsScope(ex.Field("access_token")); ok {
+					t.Observe(isSubset(got, want), "the access token's scope claim %q is broader than the %q requested: the target ignored the narrowing (RFC 6749 §6)", strings.Join(got, " "), cs.Scope[0])
+				}
 				return nil
 			},
 		},
@@ -130,4 +151,44 @@ func rotationTable() []*Scenario {
 			},
 		},
 	}
+}
+
+// isSubset reports whether every element of a is in b.
+func isSubset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// jwsScope returns the scope claim of a JWS (a space-separated string or
+// an array of strings), and whether tok is a JWS with one.
+func jwsScope(tok string) ([]string, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, false
+	}
+	var claims map[string]any
+	if json.Unmarshal(payload, &claims) != nil {
+		return nil, false
+	}
+	switch v := claims["scope"].(type) {
+	case string:
+		return strings.Fields(v), true
+	case []any:
+		var out []string
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out, true
+	}
+	return nil, false
 }
