@@ -25,7 +25,6 @@ func TestStancesHonouredEndToEnd(t *testing.T) {
 		set                  func(*profile.Stances)
 		listed               string
 	}{
-		{"reuse_grace", "accept-reuse", "id:ROT-01", func(s *profile.Stances) { s.ReuseGrace = profile.D(time.Minute) }, "reuse_grace: 1m0s"},
 		{"broader_scope", "allow-scope-broadening", "id:ROT-04", func(s *profile.Stances) { s.BroaderScope = profile.BroaderScopeIgnore }, "broader_scope: ignore"},
 		{"unknown_grant_type", "wrong-error-value", "id:SEED-10 || id:REQ-05 || id:REQ-06", func(s *profile.Stances) { s.UnknownGrantType = profile.UnknownGrantTypeInvalidRequest }, "unknown_grant_type: invalid_request"},
 	}
@@ -88,4 +87,66 @@ func TestStancesHonouredEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReuseGraceIsBounded: with stances.reuse_grace, ROT-01 accepts a
+// reuse within the grace period and then, past it, requires a refusal. A
+// target that honours a grace period passes; one that accepts reuse for
+// ever (no reuse detection at all) fails, as it fails without the stance.
+func TestReuseGraceIsBounded(t *testing.T) {
+	const grace = time.Second
+	start := func(t *testing.T, cfg target.Config) *profile.Profile {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		running, err := target.Start(context.Background(), cfg, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			_ = running.Shutdown(sctx)
+		})
+		p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), provision.ReferenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(t *testing.T, p *profile.Profile, name string) (*report.Conformance, cliResult) {
+		t.Helper()
+		dir := t.TempDir()
+		path := filepath.Join(dir, name+".yaml")
+		if err := writeProfileFile(path, p); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, name+"-report")
+		res := runCLI(t, 2*time.Minute, nil, "run", "--profile", path, "--label-filter", "id:ROT-01", "--report-dir", out, "--no-color")
+		return readReport(t, out), res
+	}
+	t.Run("a target with a grace period", func(t *testing.T) {
+		t.Parallel()
+		p := start(t, target.Config{ReuseGrace: grace})
+		if c, res := run(t, p, "strict"); res.Code != 1 || c.Summary.Failed != 1 {
+			t.Errorf("RFC-strict profile: exit %d, summary %+v; want ROT-01 to fail (a reuse was accepted)", res.Code, c.Summary)
+		}
+		p.Stances.ReuseGrace = profile.D(grace)
+		c, res := run(t, p, "lenient")
+		if res.Code != 0 || c.Result != report.Success || c.Summary.Passed != 1 {
+			t.Errorf("reuse_grace %s: exit %d, verdict %s, summary %+v; want ROT-01 to pass\n%s", grace, res.Code, c.Result, c.Summary, res.Stdout)
+		}
+		if !slices.ContainsFunc(c.Run.Stances, func(s string) bool { return strings.HasPrefix(s, "reuse_grace: 1s") }) {
+			t.Errorf("the report's stances %v lack reuse_grace", c.Run.Stances)
+		}
+	})
+	t.Run("a target without reuse detection", func(t *testing.T) {
+		t.Parallel()
+		p := start(t, target.Config{Defects: []string{"accept-reuse"}})
+		p.Stances.ReuseGrace = profile.D(grace)
+		c, res := run(t, p, "lenient")
+		if res.Code != 1 || c.Summary.Failed != 1 || len(c.Failed) != 1 || !strings.Contains(c.Failed[0].Reason, "after the grace period") {
+			t.Errorf("reuse_grace %s against accept-reuse: exit %d, summary %+v, failed %+v; want ROT-01 to fail on the reuse after the grace period", grace, res.Code, c.Summary, c.Failed)
+		}
+	})
 }

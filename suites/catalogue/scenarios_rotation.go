@@ -7,11 +7,18 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/refreshconf/refreshconf/client"
 	"github.com/refreshconf/refreshconf/fixtures/codes"
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 )
+
+// GraceMargin is how long past a reuse grace period (stances.reuse_grace)
+// ROT-01 waits before it presents the rotated-out token again and expects
+// a refusal: the clocks of the harness and the target need not agree to
+// the millisecond.
+const GraceMargin = time.Second
 
 // rotationTable holds the rotation and scope family (RFC 9700 §4.14.2,
 // RFC 6749 §6).
@@ -35,13 +42,21 @@ func rotationTable() []*Scenario {
 				if rt2 == "" {
 					return nil
 				}
-				grace := t.Env.Profile.Stances.ReuseGrace.Std() > 0
-				reuse, family := Fail(codes.TokenReused, errsGrant...), Fail(codes.TokenRevoked, errsGrant...)
-				if grace {
-					reuse, family = Succeed(), Succeed()
+				if grace := t.Env.Profile.Stances.ReuseGrace.Std(); grace > 0 {
+					// The stance allows a reuse within the grace period, and
+					// only within it: once it is over, a reuse must be refused.
+					used := time.Now()
+					t.Send(ctx, "the rotated-out token is presented again within the grace period", RefreshRequest(cs, rt1), Succeed())
+					select {
+					case <-time.After(time.Until(used.Add(grace + GraceMargin))):
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+					t.Send(ctx, "the rotated-out token is presented after the grace period", RefreshRequest(cs, rt1), Fail(codes.TokenReused, errsGrant...))
+					return nil
 				}
-				t.Send(ctx, "the rotated-out token is presented again", RefreshRequest(cs, rt1), reuse)
-				t.Send(ctx, "the token issued by the first refresh is presented", RefreshRequest(cs, rt2), family)
+				t.Send(ctx, "the rotated-out token is presented again", RefreshRequest(cs, rt1), Fail(codes.TokenReused, errsGrant...))
+				t.Send(ctx, "the token issued by the first refresh is presented", RefreshRequest(cs, rt2), Fail(codes.TokenRevoked, errsGrant...))
 				return nil
 			},
 		},

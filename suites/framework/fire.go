@@ -94,7 +94,8 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 	resp := responseSource(env.Profile)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	perScenario := 4*env.Profile.Timeouts.Request.Std() + 10*time.Second
+	// A reuse grace period (stances.reuse_grace) is waited out by ROT-01.
+	perScenario := 4*env.Profile.Timeouts.Request.Std() + 10*time.Second + env.Profile.Stances.ReuseGrace.Std() + catalogue.GraceMargin
 	for _, s := range scenarios {
 		r := &resultWire{ID: s.ID}
 		results[s.ID] = r
