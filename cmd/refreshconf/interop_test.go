@@ -125,7 +125,7 @@ func TestInteropZitadelWholeCatalogue(t *testing.T) {
 		return
 	}
 	if len(c.KnownDeviations) == 0 || c.Result != report.Partial || res.Code != 1 {
-		t.Errorf("result %s, exit %d, %d known deviation(s); want partial (skipped fixtures, declared deviations), exit 1", c.Result, res.Code, len(c.KnownDeviations))
+		t.Errorf("result %s (%s), exit %d, %d known deviation(s); want partial (skipped fixtures, declared deviations), exit 1", c.Result, c.VerdictReason, res.Code, len(c.KnownDeviations))
 	}
 }
 

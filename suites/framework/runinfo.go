@@ -32,7 +32,7 @@ func (s *session) runInfo() report.RunInfo {
 		Profile: prof, Timings: &s.shared.Timings, Keys: s.shared.Keys,
 		Provisioned: s.shared.Provisioned,
 		Dialect:     p.Codes.Dialect, Pins: pinList(p),
-		Gating: s.gating(), LabelFilter: ginkgo.GinkgoLabelFilter(), ControlRefused: s.shared.ControlRefused,
+		Gating: s.gating(), LabelFilter: ginkgo.GinkgoLabelFilter(), ControlRefused: s.shared.ControlRefused, ControlDeclared: s.shared.ControlDeclared,
 	}
 }
 

@@ -80,6 +80,9 @@ type shared struct {
 	// ControlRefused says what the target answered to the positive
 	// control ("" when it granted it).
 	ControlRefused string `json:"control_refused,omitempty"`
+	// ControlDeclared is set when the profile declares the control a
+	// known deviation.
+	ControlDeclared bool `json:"control_declared,omitempty"`
 }
 
 // startHost resolves the target, builds the environment and fires every
@@ -168,6 +171,13 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 		RunID: runID, MarkerPrefix: env.Client.MarkerPrefix(), Started: started, Embedded: running != nil, Defects: cfg.Defects,
 		Results: results, FireTime: fired.Sub(started), Selected: len(selected), Timings: tm, Keys: keys.note, Provisioned: provisioned,
 		ReportProfile: <-profileCh, ControlRefused: controlRefused(results[ControlID]),
+	}
+	if h.shared.ControlRefused != "" {
+		if ds, err := deviations(p, cfg); err == nil && ds[ControlID] != "" {
+			// The profile declares the control itself a known deviation:
+			// the refusal is printed first, the verdict is not forced.
+			h.shared.ControlDeclared = true
+		}
 	}
 	h.profile = p
 	ok = true

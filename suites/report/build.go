@@ -444,7 +444,7 @@ func suiteInterrupted(r types.Report) bool {
 // verdict derives the run's verdict and its one-line reason.
 func (c *Conformance) verdict(dryRun, interrupted bool) (Verdict, string) {
 	v, why := verdictOf(c.Summary, c.HarnessErrors, dryRun, interrupted)
-	if c.Run.ControlRefused != "" && v != VerdictInterrupted {
+	if c.Run.ControlRefused != "" && !c.Run.ControlDeclared && v != VerdictInterrupted {
 		v, why = VerdictFailure, c.Run.ControlRefused
 	}
 	for _, l := range []struct {
@@ -583,7 +583,11 @@ const ResponsesOnlyNotice = "RESPONSES ONLY"
 func notices(c *Conformance, unclassified []string) []string {
 	var out []string
 	if c.Run.ControlRefused != "" {
-		out = append(out, ControlNotice+": "+c.Run.ControlRefused)
+		declared := ""
+		if c.Run.ControlDeclared {
+			declared = " (the profile declares it a known deviation, so the verdict is not forced to failure: check that declaration)"
+		}
+		out = append(out, ControlNotice+": "+c.Run.ControlRefused+declared)
 	}
 	if c.Run.Gating == GatingResponsesOnly {
 		out = append(out, ResponsesOnlyNotice+": the user opted in to gating on responses alone (gating: responses_only / --responses-only): a scenario whose responses passed counts as passed although its audit code was not judged")

@@ -216,3 +216,20 @@ func TestReportFolderHoldsOneRun(t *testing.T) {
 		t.Error("the older run's JSON survived a new run")
 	}
 }
+
+// TestRefusedControlFailsTheRun: a refused positive control makes the
+// verdict failure and is the first notice, unless the profile declares
+// the control itself a known deviation (then it is printed, not forced).
+func TestRefusedControlFailsTheRun(t *testing.T) {
+	for _, declared := range []bool{false, true} {
+		r := suite(spec("SEED-03", "seed", "core", types.SpecStatePassed, "", &Outcome{}))
+		r.SpecReports[0].ReportEntries[0].Value.AsJSON = mustJSON(RunInfo{Target: "t", AuditSource: "http", ControlRefused: "the target refused the positive control REQ-01: HTTP 400 invalid_grant", ControlDeclared: declared})
+		c := Build(r)
+		if want := map[bool]Verdict{false: VerdictFailure, true: VerdictSuccess}[declared]; c.Result != want {
+			t.Errorf("declared %v: verdict %s, want %s", declared, c.Result, want)
+		}
+		if len(c.Notices) == 0 || !strings.HasPrefix(c.Notices[0], ControlNotice) {
+			t.Errorf("declared %v: notices %q", declared, c.Notices)
+		}
+	}
+}

@@ -61,6 +61,10 @@ type RunInfo struct {
 	// control (a good refresh every run fires): "" when it granted it;
 	// otherwise the run's verdict is failure.
 	ControlRefused string `json:"control_refused,omitempty"`
+	// ControlDeclared says the profile declares the control a known
+	// deviation: its refusal is printed first but does not force the
+	// verdict (the declaration is printed with it).
+	ControlDeclared bool `json:"control_declared,omitempty"`
 	// SetupFailure is the one set-up step that failed, when the run
 	// could not start (nothing, or not everything, was fired).
 	SetupFailure *SetupFailure `json:"setup_failure,omitempty"`
