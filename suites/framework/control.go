@@ -80,7 +80,7 @@ func checkAuditReadable(ctx context.Context, p *profile.Profile) error {
 	qctx, cancel := context.WithTimeout(ctx, p.Timeouts.Request.Std())
 	defer cancel()
 	if _, err := src.Fetch(qctx, audit.Query{Contains: "refreshconf-readability-check", Since: time.Now().Add(-time.Minute)}); err != nil {
-		if qctx.Err() != nil {
+		if msg := strings.ToLower(err.Error()); qctx.Err() != nil || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out") || strings.Contains(msg, "deadline exceeded") {
 			err = fmt.Errorf("the audit source is not answering: no answer within timeouts.request %s: %w", p.Timeouts.Request.Std(), err)
 		}
 		return fmt.Errorf("the audit source %s cannot be read (%v): no audit code could be judged, so nothing was sent; fix the profile's audit section (refreshconf profile check shows it)", src.Name(), err)
