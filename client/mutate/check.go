@@ -19,16 +19,28 @@ const (
 	OutcomeDuplicateRow   = "duplicate row"
 	OutcomeTransportError = "transport error"
 	OutcomeRateLimited    = "rate limited"
+	// OutcomeWarning: every MUST held, a SHOULD did not (a 401 without
+	// WWW-Authenticate to a client that sent no Authorization header).
+	OutcomeWarning = "warning"
+	// OutcomeAllowed: a mutation a correct server may accept
+	// (Mutation.MayAccept) was accepted, and what must still hold held.
+	OutcomeAllowed = "accepted (allowed)"
 )
 
 // Outcomes returns the outcomes in report order (RateLimited last).
 func Outcomes() []string {
-	return []string{OutcomeOK, Outcome5xx, Outcome200, OutcomeBadBody, OutcomeMissingRow, OutcomeDuplicateRow,
+	return []string{OutcomeOK, OutcomeAllowed, OutcomeWarning, Outcome5xx, Outcome200, OutcomeBadBody, OutcomeMissingRow, OutcomeDuplicateRow,
 		OutcomeTransportError, OutcomeRateLimited}
 }
 
-// Violation reports whether outcome breaks an invariant.
-func Violation(outcome string) bool { return outcome != OutcomeOK && outcome != OutcomeRateLimited }
+// Violation reports whether outcome breaks an invariant (a MUST).
+func Violation(outcome string) bool {
+	switch outcome {
+	case OutcomeOK, OutcomeAllowed, OutcomeWarning, OutcomeRateLimited:
+		return false
+	}
+	return true
+}
 
 // rfcErrors are the error values RFC 6749 §5.2 defines for a token
 // endpoint.
@@ -57,6 +69,8 @@ func check(m Mutation, ex *client.Exchange) (string, string) {
 		return OutcomeTransportError, "no HTTP answer"
 	case ex.Status >= 500:
 		return Outcome5xx, fmt.Sprintf("HTTP %d", ex.Status)
+	case ex.Status >= 200 && ex.Status < 300 && m.MayAccept != "":
+		return accepted(m, ex)
 	case ex.Status >= 200 && ex.Status < 300:
 		return Outcome200, fmt.Sprintf("HTTP %d to a request that must fail", ex.Status)
 	case ex.Status == 429:
@@ -98,13 +112,32 @@ func check(m Mutation, ex *client.Exchange) (string, string) {
 			return OutcomeBadBody, fmt.Sprintf("HTTP 401 with error %q, want invalid_client (or status 400)", e)
 		}
 		if ex.Header.Get("WWW-Authenticate") == "" {
-			return OutcomeBadBody, "HTTP 401 without WWW-Authenticate (RFC 6749 §5.2, RFC 7235 §3.1)"
+			if !usedAuthorizationHeader(m.Request) {
+				return OutcomeWarning, "HTTP 401 without WWW-Authenticate to a client that sent no Authorization header (RFC 6749 §5.2 demands it only after HTTP authentication; RFC 9110 §15.5.2)"
+			}
+			return OutcomeBadBody, "HTTP 401 without WWW-Authenticate after HTTP authentication (RFC 6749 §5.2)"
 		}
 	}
 	if e == "invalid_client" && ex.Status != 401 && usedAuthorizationHeader(m.Request) {
 		return OutcomeBadBody, fmt.Sprintf("invalid_client answered %d to a client that used the Authorization header, want 401", ex.Status)
 	}
 	return OutcomeOK, ""
+}
+
+// accepted judges a 2xx answer to a mutation a correct server may accept:
+// it must be a JSON token response that echoes no client secret.
+func accepted(m Mutation, ex *client.Exchange) (string, string) {
+	obj, err := ex.JSON()
+	if err != nil {
+		return OutcomeBadBody, fmt.Sprintf("HTTP %d to an acceptable mutation, but the body is not a JSON object (RFC 6749 §5.1)", ex.Status)
+	}
+	if s, _ := obj["access_token"].(string); s == "" {
+		return OutcomeBadBody, fmt.Sprintf("HTTP %d to an acceptable mutation, but no access_token (RFC 6749 §5.1)", ex.Status)
+	}
+	if sec := m.Request.Auth.ClientSecret; len(sec) >= 4 && strings.Contains(string(ex.Body()), sec) {
+		return OutcomeBadBody, fmt.Sprintf("HTTP %d echoes the client secret (RFC 6749 §10.3)", ex.Status)
+	}
+	return OutcomeAllowed, "accepted: " + m.MayAccept
 }
 
 // legalChars reports whether s uses only %x20-21 / %x23-5B / %x5D-7E.

@@ -11,7 +11,11 @@
 // a differently-cased media type or Basic scheme, percent-encoding of
 // unreserved characters, unknown extra parameters, a public client that
 // omits client_id, ...) are never generated, and a mutated token is never
-// equal to the original. A 2xx answer is therefore always a finding.
+// equal to the original. The two that RFC 6749 lets a server accept (a
+// client_secret, or a copy of the refresh token, in the query of an
+// otherwise valid request: the RFC binds the client there) carry
+// Mutation.MayAccept and are judged only by what must still hold. Any other
+// 2xx answer is a finding.
 package mutate
 
 import (
@@ -72,6 +76,11 @@ type Mutation struct {
 	Name string
 	// Request is the request to send (it holds secrets: never print it).
 	Request client.Request
+	// MayAccept, when set, says why a correct server may accept this
+	// mutation (RFC 6749 binds the client there, not the server): a 2xx
+	// answer is then judged only by what must still hold (a token
+	// response, no secret echoed, one audit row).
+	MayAccept string
 }
 
 // namedToken is a prebuilt mutated token.
@@ -94,6 +103,30 @@ type op struct {
 	name  string
 	build func(g *Generator, r *rand.Rand) (client.Request, string)
 }
+
+// mayAccept says why a correct server may accept the mutation named name
+// ("family/op-detail"), or "" when it must refuse it.
+func mayAccept(name string) string {
+	switch name {
+	case FamilyForm + "/secret-in-query":
+		return acceptSecretInQuery
+	case FamilyForm + "/token-in-query-also":
+		return acceptTokenAlsoInQuery
+	}
+	return ""
+}
+
+// Why a correct server may accept a mutation.
+const (
+	// acceptSecretInQuery: the request still authenticates with valid
+	// HTTP Basic credentials; RFC 6749 §2.3.1's MUST NOT (no credentials
+	// in the URI) binds the client, and a server may ignore the extra
+	// query parameter.
+	acceptSecretInQuery = "the request still carries valid HTTP Basic credentials; RFC 6749 §2.3.1's MUST NOT binds the client, and a server may ignore the query parameter"
+	// acceptTokenAlsoInQuery: the body is a complete, valid refresh; the
+	// query repeats the token, which a server may ignore.
+	acceptTokenAlsoInQuery = "the body is a complete, valid refresh; a server may ignore the query component (RFC 6749 §3.2)"
+)
 
 // New returns a generator for b seeded with seed. It builds the forge's
 // attacks on b.RefreshToken once (attacker keys are generated here).
@@ -149,7 +182,7 @@ func (g *Generator) Next() Mutation {
 		req.URL = g.base.TokenURL
 	}
 	req.Name = "fuzz " + name
-	return Mutation{Family: fam, Name: name, Request: req}
+	return Mutation{Family: fam, Name: name, Request: req, MayAccept: mayAccept(name)}
 }
 
 // valid returns the valid request with token tok.

@@ -134,6 +134,19 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestMayAccept: exactly the mutations RFC 6749 lets a server accept are
+// marked, with the reason.
+func TestMayAccept(t *testing.T) {
+	for name, want := range map[string]bool{
+		"form/secret-in-query": true, "form/token-in-query-also": true, "form/token-in-query-moved": false,
+		"form/duplicate-grant_type": false, "token/alg-none-none": false,
+	} {
+		if got := mayAccept(name) != ""; got != want {
+			t.Errorf("mayAccept(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestCheck(t *testing.T) {
 	type answer struct {
 		status int
@@ -161,6 +174,9 @@ func TestCheck(t *testing.T) {
 		Form: []client.Field{{Name: "grant_type", Value: "refresh_token"}}, Auth: client.Auth{Mode: client.AuthBasic, ClientID: "c", ClientSecret: "s"}}}
 	body := basic
 	body.Request.Auth.Mode = client.AuthBody
+	inQuery := basic
+	inQuery.Name, inQuery.MayAccept = "form/secret-in-query", acceptSecretInQuery
+	inQuery.Request.Auth.ClientSecret = "s3cr3t-value"
 	const js = "application/json"
 	for _, c2 := range []struct {
 		name string
@@ -186,6 +202,12 @@ func TestCheck(t *testing.T) {
 		{"401 no WWW-Authenticate", basic, answer{401, js, "", `{"error":"invalid_client"}`}, OutcomeBadBody},
 		{"401 other error", basic, answer{401, js, `Basic`, `{"error":"invalid_grant"}`}, OutcomeBadBody},
 		{"400 invalid_client to Basic", basic, answer{400, js, "", `{"error":"invalid_client"}`}, OutcomeBadBody},
+		{"401 no WWW-Authenticate, body auth", body, answer{401, js, "", `{"error":"invalid_client"}`}, OutcomeWarning},
+		{"acceptable mutation refused", inQuery, answer{400, js, "", `{"error":"invalid_request"}`}, OutcomeOK},
+		{"acceptable mutation accepted", inQuery, answer{200, js, "", `{"access_token":"x","token_type":"bearer"}`}, OutcomeAllowed},
+		{"acceptable mutation accepted, secret echoed", inQuery, answer{200, js, "", `{"access_token":"x","client_secret":"s3cr3t-value"}`}, OutcomeBadBody},
+		{"acceptable mutation accepted, no token", inQuery, answer{200, js, "", `{}`}, OutcomeBadBody},
+		{"acceptable mutation answered 500", inQuery, answer{500, js, "", `{"error":"server_error"}`}, Outcome5xx},
 	} {
 		cur = c2.a
 		ex := c.Do(context.Background(), c2.m.Request)
@@ -202,7 +224,7 @@ func TestCheck(t *testing.T) {
 	if got, _ := Check(basic, ex, nil); got != OutcomeTransportError {
 		t.Errorf("closed server: outcome %q, want transport error", got)
 	}
-	if !Violation(Outcome200) || Violation(OutcomeOK) || Violation(OutcomeRateLimited) {
+	if !Violation(Outcome200) || Violation(OutcomeOK) || Violation(OutcomeRateLimited) || Violation(OutcomeWarning) || Violation(OutcomeAllowed) {
 		t.Error("Violation misclassifies")
 	}
 }

@@ -57,7 +57,7 @@ func newFuzzResult(audited bool) *fuzzResult {
 type verdict struct{ outcome, reason string }
 
 // record tallies one finished request.
-func (r *fuzzResult) record(m mutate.Mutation, summary string, vs []verdict, rateLimited bool) {
+func (r *fuzzResult) record(m mutate.Mutation, summary string, vs []verdict, note *verdict, rateLimited bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.requests++
@@ -75,6 +75,11 @@ func (r *fuzzResult) record(m mutate.Mutation, summary string, vs []verdict, rat
 		}
 	case rateLimited:
 		r.counts[mutate.OutcomeRateLimited]++
+	case note != nil:
+		r.counts[note.outcome]++
+		if len(r.examples[note.outcome]) < fuzzExamples {
+			r.examples[note.outcome] = append(r.examples[note.outcome], fmt.Sprintf("%s: %s\n      %s", m.Name, note.reason, summary))
+		}
 	default:
 		r.counts[mutate.OutcomeOK]++
 	}
@@ -126,10 +131,10 @@ func (r *fuzzResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "by family: %s\n", strings.Join(fams, ", "))
 	if r.violations == 0 {
-		fmt.Fprintln(w, "result: pass, no invariant broke")
-		return
+		fmt.Fprintf(w, "result: pass, no invariant (MUST) broke; %d warning(s) (SHOULD), %d acceptable mutation(s) accepted\n", r.counts[mutate.OutcomeWarning], r.counts[mutate.OutcomeAllowed])
+	} else {
+		fmt.Fprintf(w, "result: FAIL, %d of %d requests broke an invariant (MUST); %d warning(s) (SHOULD) apart\n", r.violations, r.requests, r.counts[mutate.OutcomeWarning])
 	}
-	fmt.Fprintf(w, "result: FAIL, %d of %d requests broke an invariant\n", r.violations, r.requests)
 	for _, o := range mutate.Outcomes() {
 		ex := r.examples[o]
 		if len(ex) == 0 {
@@ -172,12 +177,16 @@ func (f *fuzzer) run(ctx context.Context, d time.Duration, pr *progress) *fuzzRe
 				}
 				outcome, reason := mutate.Check(m, ex, f.red)
 				var vs []verdict
-				if mutate.Violation(outcome) {
+				var note *verdict // a warning, or an allowed acceptance
+				switch {
+				case mutate.Violation(outcome):
 					vs = append(vs, verdict{outcome, reason})
+				case outcome == mutate.OutcomeWarning || outcome == mutate.OutcomeAllowed:
+					note = &verdict{outcome, reason}
 				}
 				rateLimited := outcome == mutate.OutcomeRateLimited
 				if poller == nil || ex.Err != nil {
-					res.record(m, ex.Summary(), vs, rateLimited)
+					res.record(m, ex.Summary(), vs, note, rateLimited)
 					continue
 				}
 				if rs != nil {
@@ -186,7 +195,7 @@ func (f *fuzzer) run(ctx context.Context, d time.Duration, pr *progress) *fuzzRe
 				awaits.Go(func() {
 					vs := append(vs, f.auditVerdict(ctx, poller, ex.Marker)...)
 					if ctx.Err() == nil {
-						res.record(m, ex.Summary(), vs, rateLimited)
+						res.record(m, ex.Summary(), vs, note, rateLimited)
 					}
 				})
 			}
