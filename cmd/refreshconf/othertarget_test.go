@@ -419,6 +419,30 @@ func TestRunWithoutAuditSource(t *testing.T) {
 		}
 		checkResponsesOnly(t, out, res)
 	})
+
+	t.Run("the Ginkgo path exits as run does", func(t *testing.T) {
+		path := filepath.Join(dir, "ginkgo.yaml")
+		if err := os.WriteFile(path, []byte(p), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		filter := "-ginkgo.label-filter=family:request && !id:REQ-22"
+		out := filepath.Join(dir, "ginkgo-none")
+		g := runSuite(t, ot.env, filter, "--profile", path, "--report-dir", out)
+		if c := readReport(t, out); g.Code == 0 || c.Result != report.Partial {
+			t.Errorf("no audit source, no opt-in: exit %d, verdict %s; want non-zero, partial\n%s", g.Code, c.Result, lastLines(g.Stdout, 20))
+		}
+		for _, tc := range readJUnitCases(t, out) {
+			if tc.passed {
+				t.Errorf("JUnit passes %q although its audit code was not judged", tc.name)
+			}
+		}
+		out = filepath.Join(dir, "ginkgo-responses-only")
+		g = runSuite(t, ot.env, filter, "--profile", path, "--responses-only", "--report-dir", out)
+		if c := readReport(t, out); g.Code != 0 || c.Result != report.Success {
+			t.Errorf("--responses-only: exit %d, verdict %s; want 0, success\n%s", g.Code, c.Result, lastLines(g.Stdout, 20))
+		}
+		checkResponsesOnly(t, out, cliResult{Stdout: "responses only"})
+	})
 }
 
 // checkResponsesOnly checks that a responses-only run says so first in
