@@ -22,6 +22,11 @@ type Env struct {
 	Attacker *forge.AttackerKeys
 	// Listener serves an attacker JWKS on loopback and records fetches.
 	Listener *forge.Listener
+	// ListenerReachable says the target can reach Listener: it runs on
+	// this machine (a loopback token_url, the embedded target) or the
+	// profile sets attacker_listener. Otherwise a claim that the target
+	// never fetched the listener's URL cannot be judged.
+	ListenerReachable bool
 	// Signer signs with the target's key (nil without profile.SigningKey).
 	Signer *forge.Signer
 	// JWKS is the target's key set as fetched from keys_url (nil if none).
@@ -35,10 +40,27 @@ type T struct {
 	// Env is the run's environment.
 	Env *Env
 
-	mu       sync.Mutex
-	steps    []Step
-	findings []string
-	forged   []string
+	mu        sync.Mutex
+	steps     []Step
+	findings  []string
+	forged    []string
+	notJudged string
+}
+
+// NotJudged records that the scenario's own claim could not be judged
+// (its requests are still judged), with the reason and what would let it
+// be judged.
+func (t *T) NotJudged(reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notJudged = reason
+}
+
+// NotJudgedReason returns what NotJudged recorded ("" when nothing).
+func (t *T) NotJudgedReason() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.notJudged
 }
 
 // NewT returns a recorder for one scenario.

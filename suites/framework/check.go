@@ -146,6 +146,12 @@ func Check(ctx SpecContext, id string) {
 		notJudged(&out, s.gating())
 		return
 	}
+	if r.NotJudged != "" {
+		// The scenario's own claim could not be judged (an unreachable
+		// attacker listener): never a pass, whatever the gating.
+		out.NotJudged, out.NotJudgedReason, out.State = true, r.NotJudged, report.StateNotJudged
+		Skip("not judged: " + r.NotJudged)
+	}
 	if auditIntegrity(id) && s.profile.Audit.Source == profile.AuditResponse {
 		out.NotJudged = true
 		out.NotJudgedReason = "audit trail integrity not judged: under audit.source response the harness makes one row per response itself and keeps no secret in it, so this scenario's claim (one row per request, no secret in a row) cannot fail"

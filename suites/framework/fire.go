@@ -25,9 +25,11 @@ type resultWire struct {
 	// feature unsupported.
 	Unsupported string `json:"unsupported,omitempty"`
 	// Error is a failure of the harness while crafting (not of the target).
-	Error    string     `json:"error,omitempty"`
-	Findings []string   `json:"findings,omitempty"`
-	Steps    []stepWire `json:"steps,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Findings []string `json:"findings,omitempty"`
+	// NotJudged is why the scenario's own claim could not be judged.
+	NotJudged string     `json:"not_judged,omitempty"`
+	Steps     []stepWire `json:"steps,omitempty"`
 	// decoded are Steps decoded back from their redacted wire form at
 	// fire time, for the specs of process #1 (nil if decoding failed: the
 	// spec decodes again and reports why).
@@ -112,7 +114,7 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 			err := runScenario(sctx, s, t)
 			// Encode (and decode again, for this process's specs) outside
 			// the lock: other scenarios are still waiting on the target.
-			out := resultWire{ID: r.ID, Findings: t.Findings()}
+			out := resultWire{ID: r.ID, Findings: t.Findings(), NotJudged: t.NotJudgedReason()}
 			if err != nil {
 				out.Error = env.Client.Redactor().Redact(err.Error())
 			}

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -283,6 +285,16 @@ func newEnv(ctx context.Context, p *profile.Profile, runID string, keys *forge.A
 			return nil, nil, fmt.Errorf("generating attacker keys: %w", err)
 		}
 	}
+	if a := p.AttackerListener; a != nil {
+		// The profile says where a remote target reaches the listener.
+		if pending != nil {
+			closeListener(pending)
+		}
+		ch := make(chan startedListener, 1)
+		l, err := forge.StartListenerAt(ctx, keys.RSA, a.Listen, a.PublicURL)
+		ch <- startedListener{l, err}
+		pending = ch
+	}
 	if pending == nil {
 		pending = startListener(ctx, keys)
 	}
@@ -309,8 +321,25 @@ func newEnv(ctx context.Context, p *profile.Profile, runID string, keys *forge.A
 	if sl.err != nil {
 		return nil, nil, fmt.Errorf("starting the loopback jku/x5u listener: %w", sl.err)
 	}
-	env := &catalogue.Env{Profile: p, Client: c, Attacker: keys, Listener: sl.l, Now: time.Now, Signer: sg, JWKS: jwks}
+	env := &catalogue.Env{Profile: p, Client: c, Attacker: keys, Listener: sl.l, Now: time.Now, Signer: sg, JWKS: jwks,
+		ListenerReachable: p.AttackerListener != nil || loopbackURL(p.Target.TokenURL)}
 	return env, sl.l, nil
+}
+
+// loopbackURL reports whether raw names a host on this machine (a
+// loopback address or localhost): such a target reaches the loopback
+// attacker listener.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // startedListener is the outcome of startListener.
