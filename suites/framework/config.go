@@ -308,6 +308,9 @@ func Provision(ctx context.Context, p *profile.Profile, path string) (time.Durat
 	if err := provision.Run(ctx, p); err != nil {
 		return 0, fmt.Errorf("provisioning credential sets for profile %s: %w", path, err)
 	}
+	if p.Target.TokenURL == "" {
+		return 0, fmt.Errorf("profile %s: neither target.token_url nor the exec provisioner's output (\"target\": {\"token_url\": ...}) gives the token endpoint", path)
+	}
 	return time.Since(t0), nil
 }
 
