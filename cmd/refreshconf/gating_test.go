@@ -155,6 +155,17 @@ func TestCertifyRefusesASelection(t *testing.T) {
 	}
 }
 
+// TestCertifyNeedsTheImplementation: a certification run names the
+// product and version it certifies; a profile without them is refused
+// before anything is sent (exit 2).
+func TestCertifyNeedsTheImplementation(t *testing.T) {
+	path := refuseEverything(t)
+	res := runCLI(t, time.Minute, nil, "run", "--certify", "--profile", path, "--report-dir", filepath.Join(t.TempDir(), "run"), "--no-color")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "implementation.organization") {
+		t.Errorf("exit %d, stderr %q; want 2 naming the implementation fields", res.Code, res.Stderr)
+	}
+}
+
 // TestEmptySelectionIsAUsageError: a label filter that selects nothing is
 // a usage error in run (exit 2) and fails the Ginkgo run.
 func TestEmptySelectionIsAUsageError(t *testing.T) {

@@ -212,6 +212,9 @@ func (c Config) preflightProfile() error {
 	if src := p.Audit.Source; src == "" || src == profile.AuditNone {
 		return fmt.Errorf("--certify needs an audit source, but profile %s has none (audit.source: none or no audit section), so no audit code could be judged: configure audit.source (http, jsonl, csv, exec or response, with audit.classify rules for a target without NetSuite codes), or run without --certify", c.ProfilePath)
 	}
+	if im := p.Implementation; strings.TrimSpace(im.Organization) == "" || strings.TrimSpace(im.Project) == "" || strings.TrimSpace(im.Version) == "" {
+		return fmt.Errorf("--certify needs the implementation under test named in profile %s: set implementation.organization, implementation.project and implementation.version (the report certifies that product and version)", c.ProfilePath)
+	}
 	return nil
 }
 
