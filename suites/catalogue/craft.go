@@ -81,10 +81,33 @@ func editClaims(edit func(map[string]any)) func(*T, profile.CredentialSet) (stri
 	return mutate(func(raw string) (string, error) { return forge.EditClaims(raw, edit) })
 }
 
+// craftedSlots names, per scenario, the pre-made token slot
+// (profile.CredentialSet.Crafted) that stands in for the target's signing
+// key: a vendor who cannot share its key mints that token itself.
+var craftedSlots = map[string]string{
+	"SEED-07": profile.CraftedEmptyScope,
+	"VAR-04":  profile.CraftedExpired,
+	"VAR-05":  profile.CraftedUnknownIntegration,
+	"VAR-06":  profile.CraftedNonexistentRole,
+	"VAR-07":  profile.CraftedForeignIssuer,
+	"EXT-03":  profile.CraftedFutureIat,
+	"REQ-22":  profile.CraftedNeverIssued,
+}
+
+// CraftedSlot returns the pre-made token slot that can stand in for the
+// signing key in scenario id ("" when none can).
+func CraftedSlot(id string) string { return craftedSlots[id] }
+
 // resigned re-signs the set's refresh token with the target's own key after
-// editing its claims (needs SigningKey).
+// editing its claims (needs SigningKey), or presents the set's pre-made
+// token of the scenario's slot when the profile supplies one.
 func resigned(edit func(t *T, claims map[string]any)) func(*T, profile.CredentialSet) (string, error) {
 	return func(t *T, cs profile.CredentialSet) (string, error) {
+		if slot := CraftedSlot(t.Scenario); slot != "" {
+			if tok := cs.Crafted[slot].Value(); tok != "" {
+				return tok, nil
+			}
+		}
 		if t.Env.Signer == nil {
 			return "", errors.New("no signing key in the profile")
 		}

@@ -39,6 +39,8 @@ type Env struct {
 type T struct {
 	// Env is the run's environment.
 	Env *Env
+	// Scenario is the ID of the scenario being run (set by the runner).
+	Scenario string
 
 	mu        sync.Mutex
 	steps     []Step

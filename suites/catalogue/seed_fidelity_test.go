@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/refreshconf/refreshconf/fixtures/codes"
+	"github.com/refreshconf/refreshconf/fixtures/profile"
 )
 
 // seedFile is a verbatim copy of the normative seed table (NetSuite's
@@ -165,6 +167,27 @@ func TestParseSeedRows(t *testing.T) {
 		r := rows[c.n-1]
 		if r.Code != c.code || r.Problem != c.problem {
 			t.Errorf("row %d = %q %q, want %q %q", c.n, r.Code, r.Problem, c.code, c.problem)
+		}
+	}
+}
+
+// TestCraftedSlots: every pre-made token slot stands in for the signing
+// key of exactly one scenario that needs the key.
+func TestCraftedSlots(t *testing.T) {
+	used := map[string]string{}
+	for id, slot := range craftedSlots {
+		s, ok := ByID(id)
+		if !ok || !slices.Contains(s.Needs, SigningKey) {
+			t.Errorf("slot %s: scenario %s does not exist or does not need the signing key", slot, id)
+		}
+		if prev, dup := used[slot]; dup {
+			t.Errorf("slot %s serves %s and %s", slot, prev, id)
+		}
+		used[slot] = id
+	}
+	for _, slot := range profile.CraftedSlots() {
+		if used[slot] == "" {
+			t.Errorf("slot %s serves no scenario", slot)
 		}
 	}
 }

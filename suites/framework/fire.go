@@ -111,6 +111,7 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 			sctx, cancel := context.WithTimeout(ctx, perScenario)
 			defer cancel()
 			t := catalogue.NewT(env)
+			t.Scenario = s.ID
 			err := runScenario(sctx, s, t)
 			// Encode (and decode again, for this process's specs) outside
 			// the lock: other scenarios are still waiting on the target.
@@ -183,6 +184,14 @@ func missingNeeds(env *catalogue.Env, s *catalogue.Scenario) (skip, unsupported 
 				missing = append(missing, fmt.Sprintf("credential set %q (%s): add credentials.%s to the profile or provision it", n.Name, setPurpose(n.Name), n.Name))
 			}
 		case catalogue.NeedSigningKey:
+			slot := catalogue.CraftedSlot(s.ID)
+			if env.Signer == nil && slot != "" && !p.Credentials[profile.SetPrimary].Crafted[slot].IsZero() {
+				continue // a pre-made token stands in for the key
+			}
+			if env.Signer == nil && slot != "" {
+				missing = append(missing, fmt.Sprintf("the target's signing key: add signing_key (kid, alg, private_key_pem) to the profile of a staging target that shares it, or a pre-made token in credentials.%s.crafted.%s", profile.SetPrimary, slot))
+				continue
+			}
 			if env.Signer == nil {
 				missing = append(missing, "the target's signing key: add signing_key (kid, alg, private_key_pem) to the profile of a staging target that shares it")
 			}

@@ -399,6 +399,9 @@ func newRedactor(p *profile.Profile) *client.Redactor {
 		r.Add(name+".client_secret", cs.ClientSecret.Value())
 		r.Add(name+".refresh_token", cs.RefreshToken.Value())
 		r.Add(name+".access_token", cs.AccessToken.Value())
+		for slot, v := range cs.Crafted {
+			r.Add(name+".crafted."+slot, v.Value())
+		}
 	}
 	if p.SigningKey != nil {
 		r.Add("signing_key", p.SigningKey.PrivateKeyPEM.Value())
