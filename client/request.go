@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -232,6 +233,60 @@ func (c *Client) buildPlan(r Request) (*plan, error) {
 // Retry-After (at most 10s), each retry with a new marker unless r.Marker
 // is set; earlier markers are in Exchange.PriorMarkers.
 func (c *Client) Do(ctx context.Context, r Request) (ex *Exchange) {
+	return c.do(ctx, r, false)
+}
+
+// MaxRace is how many requests DoRace sends at once: a race is two
+// requests, so exempting it from Config.Concurrency stays bounded.
+const MaxRace = 2
+
+// DoRace sends reqs (at most MaxRace) at the same moment, to race them
+// against each other (e.g. two refreshes of one one-time token). They are
+// exempt from Config.Concurrency, which would otherwise serialise them
+// (with concurrency 1, or behind other requests), but not from the rate
+// limit: each takes its place in it and both leave at the later of their
+// times. A 429 answer is not retried (a retry would not race); the caller
+// must treat it as a race that did not happen. Exchanges are in the order
+// of reqs.
+func (c *Client) DoRace(ctx context.Context, reqs []Request) []*Exchange {
+	out := make([]*Exchange, len(reqs))
+	if len(reqs) > MaxRace {
+		for i, r := range reqs {
+			out[i] = &Exchange{Name: c.red.Redact(r.Name), Started: time.Now(), body: &rawBody{}, Marker: r.Marker,
+				Err: &TransportError{Phase: PhaseBuild, Kind: ErrBadRequest, Detail: fmt.Sprintf("a race of %d requests exceeds the bound of %d (a harness bug)", len(reqs), MaxRace)}}
+		}
+		return out
+	}
+	if c.limiter != nil {
+		var wait time.Duration
+		for range reqs {
+			if d := c.limiter.Reserve().Delay(); d > wait {
+				wait = d
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i, r := range reqs {
+		done.Go(func() {
+			start.Wait()
+			out[i] = c.do(ctx, r, true)
+		})
+	}
+	start.Done()
+	done.Wait()
+	return out
+}
+
+// do is Do; a race request skips the concurrency slot, the rate limiter
+// (DoRace took it) and 429 retries.
+func (c *Client) do(ctx context.Context, r Request, race bool) (ex *Exchange) {
 	ex = &Exchange{Name: c.red.Redact(r.Name), Started: time.Now(), body: &rawBody{}}
 	method := r.Method
 	if method == "" {
@@ -259,6 +314,15 @@ func (c *Client) Do(ctx context.Context, r Request) (ex *Exchange) {
 			marker = c.NewMarker()
 		}
 		ex.Marker = marker
+		if race {
+			if err := ctx.Err(); err != nil {
+				ex.Err = classify(ctx, c.red, ex.Method, ex.URL, PhaseWait, err, &c.cfg)
+				return ex
+			}
+			c.once(ctx, p, marker, ex)
+			ex.Attempts++
+			return ex
+		}
 		if err := c.acquire(ctx); err != nil {
 			ex.Err = classify(ctx, c.red, ex.Method, ex.URL, PhaseWait, err, &c.cfg)
 			return ex

@@ -19,8 +19,18 @@ import (
 // row's Reason then holds what the target said, so a rule can be added.
 const Unclassified = "Unclassified"
 
-// maxReason bounds the Reason kept for a row.
-const maxReason = 300
+// TargetError is the Detail of a response the target answered with an HTTP
+// 5xx status: the target failed (a server fault), which is neither a
+// refusal a classify rule could name nor an Unclassified reason.
+const TargetError = "TargetError"
+
+// MaxReason bounds the Reason kept for a row, in bytes: generous (4 KiB),
+// so that a long error_description is kept whole (redacted) with the
+// part that tells cases apart; longer reasons end in "...".
+const MaxReason = 4096
+
+// IsTargetError reports whether HTTP status is a target error (5xx).
+func IsTargetError(status int) bool { return status >= 500 && status <= 599 }
 
 // Classifier turns a target's own reasons (HTTP status, error,
 // error_description, a header, a JSON field of a log line or response
@@ -156,6 +166,9 @@ func (c *Classifier) Response(status int, header http.Header, body []byte) Verdi
 	}
 	v.Reason = shortReason(strings.Join(parts, " "))
 	switch {
+	case IsTargetError(status):
+		// Whatever the body says, a 5xx is the target failing.
+		v.Rule, v.Detail, v.Status = -1, TargetError, StatusFailure
 	case v.Rule < 0:
 		v.Detail = Unclassified
 		v.Status = StatusFailure
@@ -218,7 +231,7 @@ func (c *Classifier) apply(e *Entry, obj map[string]any) {
 
 // shortReason redacts and bounds a reason.
 func shortReason(s string) string {
-	return truncate(strings.Join(strings.Fields(redactText(s)), " "), maxReason)
+	return truncate(strings.Join(strings.Fields(redactText(s)), " "), MaxReason)
 }
 
 // stringValue returns the value at path as text (strings as they are,

@@ -52,7 +52,9 @@ func TestClassifierResponse(t *testing.T) {
 		{"first match wins", 400, hdr("X-Reason", "bad-signature"), `{"error":"invalid_grant","error_description":"token is expired"}`, "RefreshTokenExpired", StatusFailure, 1},
 		{"catch-all", 400, nil, `{"error":"invalid_grant","error_description":"something else"}`, "InvalidGrant", StatusFailure, 4},
 		{"success", 200, nil, `{"access_token":"x","token_type":"Bearer"}`, "", StatusSuccess, 5},
-		{"unclassified HTML", 500, nil, `<html>oops</html>`, Unclassified, StatusFailure, -1},
+		{"unclassified HTML", 400, nil, `<html>oops</html>`, Unclassified, StatusFailure, -1},
+		{"5xx is a target error", 500, nil, `<html>oops</html>`, TargetError, StatusFailure, -1},
+		{"5xx even with a matching error", 503, nil, `{"error":"invalid_grant","error_description":"The Token is expired."}`, TargetError, StatusFailure, -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,5 +213,25 @@ func TestResponseSourceClassifyAndRecord(t *testing.T) {
 func TestRowFieldsAgreeWithProfile(t *testing.T) {
 	if strings.Join(rowFields, ",") != strings.Join(profile.AuditRowFields, ",") {
 		t.Errorf("client/audit rowFields %v and profile.AuditRowFields %v differ: keep them in step", rowFields, profile.AuditRowFields)
+	}
+}
+
+// TestReasonKeptWhole: a long error_description is kept whole (redacted)
+// up to MaxReason, so the part that tells cases apart survives; longer
+// ones are cut at the bound.
+func TestReasonKeptWhole(t *testing.T) {
+	c, err := NewClassifier([]profile.ClassifyRule{{Status: 200, Code: "Success"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("the grant is invalid because ", 40) + "DISTINCTIVE-TAIL" // ~1.2 KB
+	v := c.Response(400, nil, []byte(`{"error":"invalid_grant","error_description":"`+long+`"}`))
+	if !strings.Contains(v.Reason, "DISTINCTIVE-TAIL") {
+		t.Errorf("a %d-byte reason lost its tail: %q", len(long), v.Reason[len(v.Reason)-60:])
+	}
+	huge := strings.Repeat("x", 3*MaxReason)
+	v = c.Response(400, nil, []byte(`{"error":"invalid_grant","error_description":"`+huge+`"}`))
+	if len(v.Reason) > MaxReason+8 {
+		t.Errorf("reason of %d bytes, want at most about %d", len(v.Reason), MaxReason)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -76,9 +77,12 @@ func (s *ResponseSource) Classify(marker string, status int, header http.Header,
 		st = StatusSuccess
 	}
 	e := Entry{Date: time.Now(), UserAgent: marker, Detail: code, Status: st, Source: s.Name()}
-	if code == "" && s.classifier != nil {
+	switch {
+	case code == "" && s.classifier != nil:
 		v := s.classifier.Response(status, header, body)
 		e.Detail, e.Status, e.Reason = v.Detail, v.Status, v.Reason
+	case code == "" && IsTargetError(status):
+		e.Detail, e.Reason = TargetError, fmt.Sprintf("HTTP %d", status)
 	}
 	return e
 }

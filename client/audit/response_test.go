@@ -28,7 +28,8 @@ func TestResponseSource(t *testing.T) {
 		{"header wins over field", "X-Code", "code", 400, http.Header{"X-Code": {"A"}}, `{"code":"B"}`, "A", StatusFailure},
 		{"field fallback", "X-Code", "code", 400, http.Header{}, `{"code":"B"}`, "B", StatusFailure},
 		{"success", "X-Code", "", 200, http.Header{}, `{"access_token":"x"}`, "", StatusSuccess},
-		{"garbage body", "", "code", 500, nil, `<html>`, "", StatusFailure},
+		{"garbage body", "", "code", 400, nil, `<html>`, "", StatusFailure},
+		{"5xx is a target error", "", "code", 502, nil, `<html>`, TargetError, StatusFailure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

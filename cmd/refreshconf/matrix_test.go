@@ -39,6 +39,7 @@ var matrixShort = []string{
 	"skip-client-auth",                 // the canary secret's scenario
 	"duplicate-audit-row",              // an audit fault
 	"refresh-race",                     // a rotation fault
+	"no-confidential-family-revoke",    // a fault of rotate-everything mode
 }
 
 // matrixRun is what one catalogue run with one defect on produced.
@@ -198,6 +199,9 @@ func runMatrixEntry(t *testing.T, e target.MatrixEntry, all []string, codesMode 
 	args := []string{"run", "--defect", e.Defect, "--audit-timeout", matrixAuditTimeout, "--report-dir", dir, "--no-color", "--quiet-report-path"}
 	if codesMode != "" {
 		args = append(args, "--codes", codesMode)
+	}
+	if e.RotateAll {
+		args = append(args, "--rotate-all")
 	}
 	res := runCLI(t, 5*time.Minute, nil, args...)
 	r := &matrixRun{entry: e, exit: res.Code, elapsed: res.Elapsed, failed: map[string]report.ScenarioResult{}, passed: map[string]bool{}}

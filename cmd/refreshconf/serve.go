@@ -42,6 +42,9 @@ type serveOptions struct {
 	auditLatency time.Duration
 	defects      []string
 	listDefects  bool
+	rotateAll    bool
+	respDelay    time.Duration
+	rateLimit    float64
 	profileOut   string
 	adminToken   string
 	issuer       string
@@ -81,6 +84,9 @@ or read it from the written profile (mode 0600).`,
 	f.DurationVar(&o.auditLatency, "audit-latency", 0, "audit rows become visible only after `DUR` (to prove the harness hides latency)")
 	f.StringSliceVar(&o.defects, "defect", nil, "switch on defect `NAME` (repeatable; see --list-defects)")
 	f.BoolVar(&o.listDefects, "list-defects", false, "print the defects with what each breaks, then exit")
+	f.BoolVar(&o.rotateAll, "rotate-all", false, "rotate-everything mode: every client's refresh token is one-time (confidential clients' too), reuse revokes the family; --profile-out declares rotation.refresh_tokens: all")
+	f.DurationVar(&o.respDelay, "response-delay", 0, "delay every token-endpoint response by `DUR` (a remote-like target)")
+	f.Float64Var(&o.rateLimit, "rate-limit", 0, "answer 429 (Retry-After: 1) past `N` token requests a second; --profile-out sets limits.requests_per_second to it")
 	f.StringVar(&o.profileOut, "profile-out", "", "provision the target and write a ready profile to `FILE` (mode 0600; it holds secrets)")
 	f.StringVar(&o.adminToken, "admin-token", "", "admin bearer `TOKEN` (default: env "+envAdminToken+", else random)")
 	f.StringVar(&o.codes, "codes", "", "'netsuite': write only NetSuite's documented audit codes (each reference-only case mapped by its own rule; --profile-out then names the netsuite code dialect); default: the reference target's own codes")
@@ -118,8 +124,8 @@ func (o *serveOptions) validate() error {
 	if o.codes != "" && o.codes != target.CodesNetSuite {
 		return usageError{fmt.Errorf("--codes %q: write %q or omit it", o.codes, target.CodesNetSuite)}
 	}
-	if o.auditLatency < 0 {
-		return usageError{fmt.Errorf("--audit-latency must not be negative, got %s", o.auditLatency)}
+	if o.auditLatency < 0 || o.respDelay < 0 || o.rateLimit < 0 {
+		return usageError{fmt.Errorf("--audit-latency, --response-delay and --rate-limit must not be negative, got %s, %s, %g", o.auditLatency, o.respDelay, o.rateLimit)}
 	}
 	if err := target.ValidateDefects(o.defects); err != nil {
 		return usageError{fmt.Errorf("--defect: %w (see --list-defects)", err)}
@@ -186,13 +192,16 @@ func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error 
 		}
 	}
 	cfg := target.Config{
-		Issuer:       o.issuer,
-		AdminToken:   o.adminToken,
-		DBPath:       o.db,
-		AuditLatency: o.auditLatency,
-		Defects:      o.defects,
-		Codes:        o.codes,
-		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Issuer:        o.issuer,
+		AdminToken:    o.adminToken,
+		DBPath:        o.db,
+		AuditLatency:  o.auditLatency,
+		Defects:       o.defects,
+		Codes:         o.codes,
+		RotateAll:     o.rotateAll,
+		ResponseDelay: o.respDelay,
+		RateLimit:     o.rateLimit,
+		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	running, err := target.Start(ctx, cfg, o.listen)
 	if err != nil {
@@ -216,6 +225,9 @@ func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error 
 	if o.auditLatency > 0 {
 		fmt.Fprintf(stdout, "  audit latency:  %s\n", o.auditLatency)
 	}
+	if o.rotateAll {
+		fmt.Fprintln(stdout, "  rotation:       every refresh token is one-time (rotate-everything mode); reuse revokes the family")
+	}
 
 	if o.profileOut != "" {
 		p, err := provision.Reference(ctx, running.URL, o.adminToken, provision.ReferenceOptions{Name: "reference"})
@@ -226,6 +238,12 @@ func serve(ctx context.Context, stdout, stderr io.Writer, o serveOptions) error 
 		p.Codes.Dialect = profile.DialectReference
 		if o.codes == target.CodesNetSuite {
 			p.Codes.Dialect = profile.DialectNetSuite
+		}
+		if o.rotateAll {
+			p.Rotation.RefreshTokens = profile.RotateAll
+		}
+		if o.rateLimit > 0 {
+			p.Limits.RequestsPerSecond = o.rateLimit
 		}
 		if err := writeProfileFile(o.profileOut, p); err != nil {
 			return errors.Join(err, shutdown())

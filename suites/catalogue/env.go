@@ -47,6 +47,8 @@ type T struct {
 	findings  []string
 	forged    []string
 	notJudged string
+	leased    map[string]profile.CredentialSet // set name -> this scenario's own instance
+	issued    map[string]string                // client ID -> newest refresh token a success answered
 }
 
 // NotJudged records that the scenario's own claim could not be judged
@@ -63,6 +65,27 @@ func (t *T) NotJudgedReason() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.notJudged
+
+}
+
+// Lease gives this scenario its own instance cs of set name: Set(name)
+// returns it instead of the profile's set.
+func (t *T) Lease(name string, cs profile.CredentialSet) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.leased == nil {
+		t.leased = map[string]profile.CredentialSet{}
+	}
+	t.leased[name] = cs
+}
+
+// Issued returns the newest refresh token a successful answer to this
+// scenario issued to client clientID ("" when none did). A chain of
+// scenarios carries it forward on a rotating target.
+func (t *T) Issued(clientID string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.issued[clientID]
 }
 
 // NewT returns a recorder for one scenario.
@@ -109,9 +132,21 @@ func (t *T) Send(ctx context.Context, name string, req client.Request, want Expe
 	t.mu.Lock()
 	req.Forged = append(req.Forged[:len(req.Forged):len(req.Forged)], t.forged...)
 	t.mu.Unlock()
-	ex := t.Env.Client.Do(ctx, req)
+	return t.record(name, req, want, t.Env.Client.Do(ctx, req))
+}
+
+// record records the step of req and its exchange ex.
+func (t *T) record(name string, req client.Request, want Expect, ex *client.Exchange) *client.Exchange {
 	t.mu.Lock()
 	t.steps = append(t.steps, Step{Name: name, Expect: want, Exchange: ex})
+	if ex.Err == nil && ex.Status == 200 {
+		if rt := ex.Field("refresh_token"); rt != "" {
+			if t.issued == nil {
+				t.issued = map[string]string{}
+			}
+			t.issued[requestClientID(req)] = rt
+		}
+	}
 	t.mu.Unlock()
 	return ex
 }
@@ -141,8 +176,9 @@ func (t *T) Forged(tok string) string {
 	return tok
 }
 
-// SendConcurrently sends every request at the same moment and records each
-// as a step expecting want.
+// SendConcurrently sends every request at the same moment (each bounded
+// by limits.concurrency like any request: a burst) and records each as a
+// step expecting want.
 func (t *T) SendConcurrently(ctx context.Context, name string, reqs []client.Request, want Expect) []*client.Exchange {
 	out := make([]*client.Exchange, len(reqs))
 	var start, done sync.WaitGroup
@@ -160,13 +196,56 @@ func (t *T) SendConcurrently(ctx context.Context, name string, reqs []client.Req
 	return out
 }
 
+// Race sends two requests at the same moment to race them against each
+// other, exempt from limits.concurrency, which would serialise them (see
+// client.DoRace), and records each as a step expecting want. A race that
+// did not happen (a request answered 429 by a rate-limited target) makes
+// the scenario not judged, with the reason: a race is never silently
+// serialised.
+func (t *T) Race(ctx context.Context, name string, a, b client.Request, want Expect) []*client.Exchange {
+	reqs := []client.Request{a, b}
+	for i := range reqs {
+		if reqs[i].Name == "" {
+			reqs[i].Name = fmt.Sprintf("%s #%d", name, i+1)
+		}
+	}
+	out := t.Env.Client.DoRace(ctx, reqs)
+	for i, ex := range out {
+		t.record(reqs[i].Name, reqs[i], want, ex)
+		if ex.Status == 429 {
+			t.NotJudged(fmt.Sprintf("not judged: the race did not happen: the target answered request %d of 2 with 429 (rate limited), and a retry would not race; lower limits.requests_per_second or raise the target's rate limit", i+1))
+		}
+	}
+	return out
+}
+
 // Set returns the named credential set. Run is only called when every
 // Need is met, so a missing set here is a catalogue bug: it returns an
 // error the runner reports.
 func (t *T) Set(name string) (profile.CredentialSet, error) {
-	cs, ok := t.Env.Profile.Credentials[name]
+	t.mu.Lock()
+	cs, ok := t.leased[name]
+	t.mu.Unlock()
+	if ok {
+		return cs, nil
+	}
+	cs, ok = t.Env.Profile.Credentials[name]
 	if !ok {
 		return cs, fmt.Errorf("credential set %q missing although the scenario's needs were met (catalogue bug: add Set(%q) to Needs)", name, name)
 	}
 	return cs, nil
+}
+
+// requestClientID is the client a request authenticates as (HTTP Basic,
+// or the client_id form field of a public client).
+func requestClientID(r client.Request) string {
+	if r.Auth.ClientID != "" {
+		return r.Auth.ClientID
+	}
+	for _, f := range r.Form {
+		if f.Name == "client_id" {
+			return f.Value
+		}
+	}
+	return ""
 }

@@ -70,6 +70,10 @@ type Scenario struct {
 	CodeWhy string
 	// Needs lists the fixtures and features the scenario needs.
 	Needs []Need
+	// Race marks a scenario whose requests race each other (T.Race): the
+	// run fires it before the rest of the catalogue, so that its requests
+	// meet an idle target together rather than queued behind the others.
+	Race bool
 	// Run crafts and sends the scenario's requests through t. It must not
 	// make assertions: it records steps with their expectations, which the
 	// suites assert after the audit rows arrive.
@@ -261,16 +265,45 @@ const (
 	NeedKeysURL    NeedKind = "keys_url"    // the target's JWKS URL
 )
 
+// Spend says what a scenario does to a credential set's refresh token on a
+// target that rotates it (profile rotation): the run plans credential
+// leases from it (suites/framework).
+type Spend string
+
+// Spends.
+const (
+	// SpendNone: the scenario presents the token only in requests a
+	// correct target refuses, so the token stays usable.
+	SpendNone Spend = ""
+	// SpendRotates: a request may succeed and so use the token up (a
+	// rotated one is issued); the run gives the scenario its own
+	// instance, or chains it, carrying the newest issued token forward.
+	SpendRotates Spend = "rotates"
+	// SpendRevokes: the scenario ends the token family (it reuses a
+	// rotated-out token, or races two refreshes); it needs its own
+	// instance, or the last place in a chain.
+	SpendRevokes Spend = "revokes"
+)
+
 // Need is one fixture or feature a scenario needs.
 type Need struct {
 	Kind NeedKind
 	Name string // set or feature name
+	// Spend, for a credential set, says what the scenario does to the
+	// set's refresh token on a target that rotates it.
+	Spend Spend
 }
 
 // String names the need as the skip message and catalogue show it.
 func (n Need) String() string {
 	switch n.Kind {
 	case NeedSet:
+		switch n.Spend {
+		case SpendRotates:
+			return "credentials." + n.Name + " (spends)"
+		case SpendRevokes:
+			return "credentials." + n.Name + " (ends family)"
+		}
 		return "credentials." + n.Name
 	case NeedFeature:
 		return "features." + n.Name
@@ -281,6 +314,25 @@ func (n Need) String() string {
 
 // Set needs the credential set name.
 func Set(name string) Need { return Need{Kind: NeedSet, Name: name} }
+
+// Spends needs the credential set name and may use up its refresh token
+// (SpendRotates).
+func Spends(name string) Need { return Need{Kind: NeedSet, Name: name, Spend: SpendRotates} }
+
+// Revokes needs the credential set name and ends its token family
+// (SpendRevokes).
+func Revokes(name string) Need { return Need{Kind: NeedSet, Name: name, Spend: SpendRevokes} }
+
+// SpendOf returns what s does to set's refresh token (SpendNone when s
+// does not need set).
+func (s *Scenario) SpendOf(set string) Spend {
+	for _, n := range s.Needs {
+		if n.Kind == NeedSet && n.Name == set {
+			return n.Spend
+		}
+	}
+	return SpendNone
+}
 
 // Feature needs the declared feature name.
 func Feature(name string) Need { return Need{Kind: NeedFeature, Name: name} }

@@ -40,7 +40,7 @@ func auditTable() []*Scenario {
 		{
 			ID: "AUD-02", Name: "a successful refresh leaves a Success row naming the application, user and role",
 			Family: FamilyAudit, Level: Core, Source: "NetSuite Login Audit Trail columns",
-			Code: codes.Success, Needs: []Need{Set(primary)},
+			Code: codes.Success, Needs: []Need{Spends(primary)},
 			Run: func(ctx context.Context, t *T) error {
 				cs, err := t.Set(primary)
 				if err != nil {

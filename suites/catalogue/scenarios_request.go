@@ -17,13 +17,13 @@ func requestTable() []*Scenario {
 		{
 			ID: "REQ-01", Name: "a well-formed refresh by a confidential client succeeds with a Success row",
 			Family: FamilyRequest, Level: Core, Source: "RFC 6749 §6, §5.1",
-			Code: codes.Success, Needs: []Need{Set(primary)},
+			Code: codes.Success, Needs: []Need{Spends(primary)},
 			Run: refreshWith(primary, nil, nil, Succeed()),
 		},
 		{
 			ID: "REQ-02", Name: "a refresh whose content type carries a charset parameter succeeds",
 			Family: FamilyRequest, Level: Core, Source: "RFC 6749 Appendix B",
-			Code: codes.Success, Needs: []Need{Set(primary)},
+			Code: codes.Success, Needs: []Need{Spends(primary)},
 			Run: refreshWith(primary, nil, func(r *client.Request) { r.ContentType = "application/x-www-form-urlencoded; charset=UTF-8" }, Succeed()),
 		},
 		{
@@ -171,7 +171,7 @@ func requestTable() []*Scenario {
 		{
 			ID: "REQ-23", Name: "a well-formed refresh by a second integration succeeds with a Success row",
 			Family: FamilyRequest, Level: Core, Source: "RFC 6749 §6",
-			Code: codes.Success, Needs: []Need{Set(secondary)},
+			Code: codes.Success, Needs: []Need{Spends(secondary)},
 			Run: refreshWith(secondary, nil, nil, Succeed()),
 		},
 	}

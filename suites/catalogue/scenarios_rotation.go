@@ -28,7 +28,7 @@ func rotationTable() []*Scenario {
 		{
 			ID: "ROT-01", Name: "a public client's refresh token is one-time: reuse is refused with TokenReused and revokes the family",
 			Family: FamilyRotation, Level: Core, Source: "RFC 9700 §4.14.2; NetSuite public clients",
-			Code: codes.TokenReused, Needs: append([]Need{Set(profile.SetPublicClient)}, public...),
+			Code: codes.TokenReused, Needs: append([]Need{Revokes(profile.SetPublicClient)}, public...),
 			Run: func(ctx context.Context, t *T) error {
 				cs, err := t.Set(profile.SetPublicClient)
 				if err != nil {
@@ -63,14 +63,14 @@ func rotationTable() []*Scenario {
 		{
 			ID: "ROT-02", Name: "two concurrent refreshes of one public-client token yield exactly one success and one TokenReused refusal",
 			Family: FamilyRotation, Level: Core, Source: "RFC 9700 §4.14.2; OAuch MultiFastRefreshTest",
-			Code: codes.TokenReused, Needs: append([]Need{Set(profile.SetPublicClientRace)}, public...),
+			Code: codes.TokenReused, Needs: append([]Need{Revokes(profile.SetPublicClientRace)}, public...), Race: true,
 			Run: func(ctx context.Context, t *T) error {
 				cs, err := t.Set(profile.SetPublicClientRace)
 				if err != nil {
 					return err
 				}
 				req := RefreshRequest(cs, cs.RefreshToken.Value())
-				exs := t.SendConcurrently(ctx, "concurrent refresh", []client.Request{req, req}, Expect{AnyOf: []Expect{Succeed(), Fail(codes.TokenReused, errsGrant...)}})
+				exs := t.Race(ctx, "concurrent refresh", req, req, Expect{AnyOf: []Expect{Succeed(), Fail(codes.TokenReused, errsGrant...)}})
 				// Each response, and its own audit row, is judged by what it
 				// turned out to be: the success must have a Success row, the
 				// refusal must be a reuse refusal with a TokenReused row.
@@ -90,7 +90,7 @@ func rotationTable() []*Scenario {
 		{
 			ID: "ROT-03", Name: "a refresh asking for a narrower scope succeeds",
 			Family: FamilyRotation, Level: Core, Source: "RFC 6749 §6 (scope MAY be narrowed)",
-			Code: codes.Success, Needs: []Need{Set(primary)},
+			Code: codes.Success, Needs: []Need{Spends(primary)},
 			Run: func(ctx context.Context, t *T) error {
 				cs, err := t.Set(primary)
 				if err != nil {
@@ -120,7 +120,7 @@ func rotationTable() []*Scenario {
 		{
 			ID: "ROT-04", Name: "a refresh asking for a broader scope than granted is refused with ScopeExceedsGrant",
 			Family: FamilyRotation, Level: Core, Source: "RFC 6749 §6 (MUST NOT include any scope not originally granted)",
-			Code: codes.ScopeExceedsGrant, Needs: []Need{Set(primary)},
+			Code: codes.ScopeExceedsGrant, Needs: []Need{Spends(primary)}, // succeeds under stance broader_scope: ignore
 			Run: func(ctx context.Context, t *T) error {
 				cs, err := t.Set(primary)
 				if err != nil {
@@ -148,20 +148,42 @@ func rotationTable() []*Scenario {
 			Run: refreshWith(profile.SetRotationExceeded, nil, nil, Fail(codes.RotationTimeExceeded, errsGrant...)),
 		},
 		{
-			ID: "ROT-06", Name: "a confidential client's refresh token stays usable for a second refresh",
-			Family: FamilyRotation, Level: Core, Source: "NetSuite confidential clients (no rotation); RFC 6749 §6 (MAY issue a new token)",
-			Code: codes.Success, Needs: []Need{Set(secondary)},
+			ID: "ROT-06", Name: "a confidential client's refresh token follows the declared rotation: reusable, or one-time with reuse revoking the family",
+			Family: FamilyRotation, Level: Core, Source: "NetSuite confidential clients (no rotation); RFC 6749 §6 (MAY issue a new token); RFC 9700 §4.14.2",
+			Code: codes.Success, Needs: []Need{Revokes(secondary)},
 			Run: func(ctx context.Context, t *T) error {
 				cs, err := t.Set(secondary)
 				if err != nil {
 					return err
 				}
-				ex := t.Send(ctx, "first refresh", RefreshRequest(cs, cs.RefreshToken.Value()), Succeed())
-				next := cs.RefreshToken.Value()
-				if rt := ex.Field("refresh_token"); rt != "" {
-					next = rt // the target rotates confidential tokens too: follow the chain
+				rt1 := cs.RefreshToken.Value()
+				p := t.Env.Profile
+				ex := t.Send(ctx, "first refresh", RefreshRequest(cs, rt1), Succeed())
+				rt2 := ex.Field("refresh_token")
+				if !p.Rotates(false) {
+					next := rt1
+					if rt2 != "" {
+						next = rt2 // a new token is allowed (RFC 6749 §6): follow the chain
+					}
+					t.Send(ctx, "second refresh", RefreshRequest(cs, next), Succeed())
+					return nil
 				}
-				t.Send(ctx, "second refresh", RefreshRequest(cs, next), Succeed())
+				// rotation.refresh_tokens: all — the token is one-time.
+				switch {
+				case ex.Status != 200:
+					return nil // the first step fails: nothing to rotate
+				case rt2 == "" || rt2 == rt1:
+					t.Observe(false, "the profile declares rotation.refresh_tokens: all, but the confidential client's successful refresh returned no new refresh_token (or the same one)")
+					return nil
+				}
+				reuse, family := Fail(codes.TokenReused, errsGrant...), Fail(codes.TokenRevoked, errsGrant...)
+				if t.Env.Profile.Stances.ReuseGrace.Std() > 0 {
+					reuse, family = Succeed(), Succeed()
+				} else if !p.ReuseRevokesFamily() {
+					family = Succeed()
+				}
+				t.Send(ctx, "the rotated-out token is presented again", RefreshRequest(cs, rt1), reuse)
+				t.Send(ctx, "the token issued by the first refresh is presented", RefreshRequest(cs, rt2), family)
 				return nil
 			},
 		},

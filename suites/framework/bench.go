@@ -43,7 +43,7 @@ func FireCatalogue(ctx context.Context, p *profile.Profile, labelFilter string) 
 		return FireStats{}, err
 	}
 	started := time.Now()
-	results := fire(ctx, env, selected)
+	results := fire(ctx, env, selected, nil)
 	st := FireStats{Scenarios: len(selected), Duration: time.Since(started)}
 	for _, s := range selected {
 		r := results[s.ID]
@@ -66,7 +66,7 @@ func FireCatalogue(ctx context.Context, p *profile.Profile, labelFilter string) 
 // does, and returns its profile with defaults applied. auditLatency is the
 // target's audit latency (it lengthens the audit timeout as a run does).
 func ProvisionEmbedded(ctx context.Context, baseURL, adminToken string, auditLatency time.Duration) (*profile.Profile, error) {
-	p, err := provisionEmbedded(ctx, baseURL, adminToken)
+	p, _, err := provisionEmbedded(ctx, baseURL, adminToken)
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +77,12 @@ func ProvisionEmbedded(ctx context.Context, baseURL, adminToken string, auditLat
 // provisionEmbedded provisions the reference target at baseURL with the
 // embedded target's options and returns the profile as provisioning made
 // it (no run's timeouts applied: the target cache keeps it so).
-func provisionEmbedded(ctx context.Context, baseURL, adminToken string) (*profile.Profile, error) {
-	p, err := provision.Reference(ctx, baseURL, adminToken, embeddedProvisionOptions())
+func provisionEmbedded(ctx context.Context, baseURL, adminToken string) (*profile.Profile, *provision.Minter, error) {
+	p, m, err := provision.ReferenceMinter(ctx, baseURL, adminToken, embeddedProvisionOptions())
 	if err != nil {
-		return nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
+		return nil, nil, fmt.Errorf("provisioning the embedded reference target: %w", err)
 	}
-	return p, nil
+	return p, m, nil
 }
 
 // embeddedTimeouts sets the audit timeouts of the embedded target's

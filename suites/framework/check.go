@@ -47,7 +47,7 @@ func Check(ctx SpecContext, id string) {
 		Fail(fmt.Sprintf("%s was selected by Ginkgo but not fired: the firing filter and the spec filter disagree (use --label-filter rather than --focus to select scenarios)", id))
 		return
 	}
-	out := report.Outcome{ID: id, Findings: r.Findings, Unsupported: r.Unsupported, Deviation: s.deviation(id)}
+	out := report.Outcome{ID: id, Findings: r.Findings, Unsupported: r.Unsupported, Deviation: s.deviation(id), Credentials: r.Credentials}
 	defer func() { AddReportEntry(report.OutcomeEntry, out, ReportEntryVisibilityNever) }()
 	// harnessError marks what the harness could not do: never a pass, never
 	// the target's failure.
@@ -56,6 +56,9 @@ func Check(ctx SpecContext, id string) {
 		Fail("harness error: " + out.HarnessError)
 	}
 	switch {
+	case r.NotJudged != "" && len(r.Steps) == 0:
+		out.State, out.NotJudged, out.NotJudgedReason = report.StateNotJudged, true, r.NotJudged
+		Skip(r.NotJudged)
 	case r.Unsupported != "":
 		out.State = report.StateUnsupported
 		Skip(r.Unsupported)
@@ -256,8 +259,8 @@ func detailList(rows []audit.Entry) string {
 		switch {
 		case r.Detail == "":
 			parts[i] = "(" + r.Status + ")"
-		case r.Detail == audit.Unclassified && r.Reason != "":
-			parts[i] = audit.Unclassified + " [" + r.Reason + "]"
+		case (r.Detail == audit.Unclassified || r.Detail == audit.TargetError) && r.Reason != "":
+			parts[i] = r.Detail + " [" + r.Reason + "]"
 		}
 	}
 	return strings.Join(parts, ",")

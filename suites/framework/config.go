@@ -21,6 +21,7 @@ import (
 	"github.com/refreshconf/refreshconf/fixtures/profile"
 	"github.com/refreshconf/refreshconf/fixtures/provision"
 	"github.com/refreshconf/refreshconf/fixtures/targetcache"
+	"github.com/refreshconf/refreshconf/suites/catalogue"
 )
 
 // Version is the harness version printed in reports and user agents.
@@ -60,6 +61,16 @@ type Config struct {
 	// the attacker's): "" for the user cache directory, KeyCacheOff to
 	// generate fresh keys for the run. Env: REFRESHCONF_KEY_CACHE.
 	KeyCache string
+	// RotateAll starts the embedded target in rotate-everything mode
+	// (every client's refresh token one-time; see target.Config.RotateAll)
+	// and declares it in the profile, so the run leases instances minted
+	// through the target's OAuth flow.
+	RotateAll bool
+	// ResponseDelay and RateLimit make the embedded target remote-like:
+	// every response is delayed, and more than RateLimit token requests a
+	// second are answered 429 (the run then keeps to that rate).
+	ResponseDelay time.Duration
+	RateLimit     float64
 	// TargetCache is the file keeping a provisioned embedded target
 	// between runs (see fixtures/targetcache): "" for the user cache
 	// directory, CacheOff to provision through the OAuth flows every run.
@@ -104,6 +115,9 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.Quiet, "quiet-report-path", false, "do not print where the reports were written")
 	fs.StringVar(&c.KeyCache, "key-cache", os.Getenv("REFRESHCONF_KEY_CACHE"), "`FILE` caching the run's RSA keys (embedded target's and attacker's), or 'off' to generate fresh ones (default: refreshconf/"+keycache.FileName+" in the user cache dir); env REFRESHCONF_KEY_CACHE")
 	fs.StringVar(&c.Codes, "codes", "", "embedded target only: 'netsuite' makes it write only NetSuite's documented audit codes and judges it with the netsuite code dialect (default: its own codes, reference dialect)")
+	fs.BoolVar(&c.RotateAll, "rotate-all", false, "embedded target only: rotate-everything mode (every client's refresh token is one-time, reuse revokes the family); scenarios that spend a token get instances minted during the run")
+	fs.DurationVar(&c.ResponseDelay, "response-delay", 0, "embedded target only: delay every token-endpoint response by `DUR` (a remote-like target)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "embedded target only: answer 429 past `N` token requests a second; the run keeps to that rate")
 	fs.StringVar(&c.TargetCache, "target-cache", os.Getenv("REFRESHCONF_TARGET_CACHE"), "`FILE` keeping the provisioned embedded target between runs (up to "+targetcache.MaxAge.String()+"), or 'off' to provision it through its OAuth flows every run (default: refreshconf/"+targetcache.FileName+" in the user cache dir; never used with --defect or --key-cache off); env REFRESHCONF_TARGET_CACHE")
 }
 
@@ -246,8 +260,8 @@ func checkReportDir(dir string) error {
 
 // validate checks the configuration before anything starts.
 func (c Config) validate() error {
-	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0 || c.AuditTimeout != 0) {
-		return fmt.Errorf("--defect, --audit-latency and --audit-timeout apply to the embedded reference target only (a profile sets timeouts.audit); remove them or remove --profile %s", c.ProfilePath)
+	if c.ProfilePath != "" && (len(c.Defects) > 0 || c.AuditLatency != 0 || c.AuditTimeout != 0 || c.RotateAll || c.ResponseDelay != 0 || c.RateLimit != 0) {
+		return fmt.Errorf("--defect, --audit-latency, --audit-timeout, --rotate-all, --response-delay and --rate-limit apply to the embedded reference target only (a profile sets timeouts.audit); remove them or remove --profile %s", c.ProfilePath)
 	}
 	if c.Codes != "" && c.Codes != CodesNetSuite {
 		return fmt.Errorf("--codes %q: write %q (the embedded target writes only NetSuite's documented codes) or omit it", c.Codes, CodesNetSuite)
@@ -263,8 +277,8 @@ func (c Config) validate() error {
 	if c.Certify && c.ResponsesOnly {
 		return fmt.Errorf("--certify judges audit codes and --responses-only gates on responses alone: remove one of them")
 	}
-	if c.AuditLatency < 0 || c.AuditTimeout < 0 {
-		return fmt.Errorf("--audit-latency %s / --audit-timeout %s: durations must not be negative", c.AuditLatency, c.AuditTimeout)
+	if c.AuditLatency < 0 || c.AuditTimeout < 0 || c.ResponseDelay < 0 || c.RateLimit < 0 {
+		return fmt.Errorf("--audit-latency %s / --audit-timeout %s / --response-delay %s / --rate-limit %g: must not be negative", c.AuditLatency, c.AuditTimeout, c.ResponseDelay, c.RateLimit)
 	}
 	if c.KeyCache != "" && c.KeyCache != KeyCacheOff {
 		if fi, err := os.Stat(c.KeyCache); err == nil && fi.IsDir() {
@@ -302,13 +316,15 @@ func LoadProfile(ctx context.Context, path string) (*profile.Profile, time.Durat
 }
 
 // Provision runs the provisioner of the profile p loaded from path, as a
-// run does, and returns how long it took (0 without a provision section).
+// run does (asking it for the instances of rotating sets the catalogue's
+// spending scenarios need: see fixtures/provision), and returns how long it
+// took (0 without a provision section).
 func Provision(ctx context.Context, p *profile.Profile, path string) (time.Duration, error) {
 	if p.Provision == nil {
 		return 0, nil
 	}
 	t0 := time.Now()
-	if err := provision.Run(ctx, p); err != nil {
+	if err := provision.RunRequest(ctx, p, provision.Request{Instances: instancesWanted(p, catalogue.All())}); err != nil {
 		return 0, fmt.Errorf("provisioning credential sets for profile %s: %w", path, err)
 	}
 	if p.Target.TokenURL == "" {

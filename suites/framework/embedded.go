@@ -22,7 +22,7 @@ import (
 // fixtures/targetcache); otherwise the target is provisioned through its
 // OAuth flows and, with the cache on, saved for the next run. *note says
 // which happened.
-func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings, note *string) (*profile.Profile, *target.Running, error) {
+func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings, note *string) (*profile.Profile, *target.Running, Minter, error) {
 	path, fingerprint, why := targetCacheFor(cfg, targetKeys)
 	if path != "" {
 		t0 := time.Now()
@@ -33,7 +33,7 @@ func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey
 				// Provisioning is reading the entry and its profile.
 				tm.Provisioning = ms(time.Since(t0)) - tm.TargetStart
 				*note = fmt.Sprintf("restored from the target cache %s (provisioned %s ago through the OAuth flows)", path, time.Since(e.Created).Round(time.Second))
-				return p, running, nil
+				return p, running, nil, nil
 			}
 			miss = fmt.Sprintf("target cache %s not usable (%v); provisioning afresh", path, err)
 		}
@@ -43,16 +43,20 @@ func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey
 	}
 
 	t0 := time.Now()
-	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects, SigningKeys: targetKeys, Codes: cfg.Codes}, "127.0.0.1:0")
+	running, err := target.Start(ctx, target.Config{AuditLatency: cfg.AuditLatency, Defects: cfg.Defects, SigningKeys: targetKeys, Codes: cfg.Codes,
+		RotateAll: cfg.RotateAll, ResponseDelay: cfg.ResponseDelay, RateLimit: cfg.RateLimit}, "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
+		return nil, nil, nil, fmt.Errorf("starting the embedded reference target: %w", err)
 	}
 	t1 := time.Now()
 	tm.TargetStart = ms(t1.Sub(t0))
-	p, err := provisionEmbedded(ctx, running.URL, running.Server.AdminToken())
+	p, minter, err := provisionEmbedded(ctx, running.URL, running.Server.AdminToken())
 	if err != nil {
 		_ = running.Shutdown(context.Background())
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	if cfg.RotateAll {
+		p.Rotation.RefreshTokens = profile.RotateAll
 	}
 	tm.Provisioning = ms(time.Since(t1))
 	if path != "" {
@@ -65,7 +69,10 @@ func startEmbedded(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey
 	}
 	*note = "through its OAuth flows (" + why + ")"
 	embeddedTimeouts(p, cfg.AuditLatency)
-	return p, running, nil
+	if !cfg.RotateAll {
+		return p, running, nil, nil // nothing to mint: the public sets each serve one scenario
+	}
+	return p, running, minter, nil
 }
 
 // targetCacheFor returns the target cache file and the fingerprint of this
@@ -78,6 +85,8 @@ func targetCacheFor(cfg Config, targetKeys []*rsa.PrivateKey) (path, fingerprint
 		return "", "", "--key-cache off: fresh keys, so a fresh target"
 	case len(cfg.Defects) > 0:
 		return "", "", "a run with --defect is always provisioned afresh"
+	case cfg.RotateAll:
+		return "", "", "a run with --rotate-all is always provisioned afresh (its instances are minted during the run)"
 	}
 	path = cfg.TargetCache
 	if path == "" {
@@ -119,7 +128,8 @@ func restoreEmbedded(ctx context.Context, cfg Config, e *targetcache.Entry, tm *
 		parsed <- parsedProfile{p, err}
 	}()
 	t0 := time.Now()
-	running, err := target.StartOn(ctx, target.Config{AuditLatency: cfg.AuditLatency, AdminToken: e.AdminToken, Snapshot: e.DB, Codes: cfg.Codes}, ln)
+	running, err := target.StartOn(ctx, target.Config{AuditLatency: cfg.AuditLatency, AdminToken: e.AdminToken, Snapshot: e.DB, Codes: cfg.Codes,
+		ResponseDelay: cfg.ResponseDelay, RateLimit: cfg.RateLimit}, ln)
 	tm.TargetStart = ms(time.Since(t0))
 	res := <-parsed
 	if err != nil {

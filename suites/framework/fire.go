@@ -24,10 +24,14 @@ type resultWire struct {
 	// Unsupported is set when the profile declares a needed extended
 	// feature unsupported.
 	Unsupported string `json:"unsupported,omitempty"`
+	// Credentials says how the scenario got its credentials.
+	Credentials string `json:"credentials,omitempty"`
 	// Error is a failure of the harness while crafting (not of the target).
 	Error    string   `json:"error,omitempty"`
 	Findings []string `json:"findings,omitempty"`
-	// NotJudged is why the scenario's own claim could not be judged.
+	// NotJudged is why the scenario's own claim could not be judged, or,
+	// with no steps, why it could not be given the credentials it needs
+	// (a rotating set with no instance left for it).
 	NotJudged string     `json:"not_judged,omitempty"`
 	Steps     []stepWire `json:"steps,omitempty"`
 	// decoded are Steps decoded back from their redacted wire form at
@@ -90,14 +94,13 @@ func selectScenarios(filter string) ([]*catalogue.Scenario, error) {
 }
 
 // fire runs every scenario concurrently (the client bounds requests in
-// flight and their rate) and returns their results by ID.
-func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenario) map[string]*resultWire {
+// flight and their rate) and returns their results by ID. On a target
+// whose refresh tokens rotate, the scenarios that spend a set's token get
+// their own instance of it (from the profile, or minted by minter while
+// the others fire) or run chained, one after the other (see planLeases).
+func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenario, minter Minter) map[string]*resultWire {
 	results := make(map[string]*resultWire, len(scenarios))
-	resp := responseSource(env.Profile)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	// A reuse grace period (stances.reuse_grace) is waited out by ROT-01.
-	perScenario := 4*env.Profile.Timeouts.Request.Std() + 10*time.Second + env.Profile.Stances.ReuseGrace.Std() + catalogue.GraceMargin
+	var runnable []*catalogue.Scenario
 	for _, s := range scenarios {
 		r := &resultWire{ID: s.ID}
 		results[s.ID] = r
@@ -105,45 +108,127 @@ func fire(ctx context.Context, env *catalogue.Env, scenarios []*catalogue.Scenar
 			r.Skip, r.Unsupported = skip, unsupported
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sctx, cancel := context.WithTimeout(ctx, perScenario)
-			defer cancel()
-			t := catalogue.NewT(env)
-			t.Scenario = s.ID
-			err := runScenario(sctx, s, t)
-			// Encode (and decode again, for this process's specs) outside
-			// the lock: other scenarios are still waiting on the target.
-			out := resultWire{ID: r.ID, Findings: t.Findings(), NotJudged: t.NotJudgedReason()}
-			if err != nil {
-				out.Error = env.Client.Redactor().Redact(err.Error())
-			}
-			for _, st := range t.Steps() {
-				b, merr := json.Marshal(st.Exchange)
-				if merr != nil {
-					out.Error = fmt.Sprintf("encoding step %q: %v", st.Name, merr)
-					continue
-				}
-				sw := stepWire{Name: st.Name, Expect: st.Expect, Exchange: b}
-				if resp != nil && st.Exchange != nil {
-					e := resp.Classify(st.Exchange.Marker, st.Exchange.Status, st.Exchange.Header, st.Exchange.Body())
-					e.Reason = env.Client.Redactor().Redact(e.Reason)
-					e.Detail = env.Client.Redactor().Redact(e.Detail)
-					sw.Observed = &e
-				}
-				out.Steps = append(out.Steps, sw)
-			}
-			if d, err := out.steps(); err == nil {
-				out.decoded = d
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			*r = out
-		}()
+		runnable = append(runnable, s)
+	}
+	lp := planLeases(env.Profile, runnable, minter)
+	f := &firing{env: env, resp: responseSource(env.Profile), results: results, plan: lp, minter: minter,
+		// A reuse grace period (stances.reuse_grace) is waited out by ROT-01.
+		perScenario: 4*env.Profile.Timeouts.Request.Std() + 10*time.Second + env.Profile.Stances.ReuseGrace.Std() + catalogue.GraceMargin}
+	// Races first, alone: their requests must meet the target together.
+	var races sync.WaitGroup
+	for _, s := range runnable {
+		r := results[s.ID]
+		r.Credentials = lp.credentials(s.ID)
+		if s.Race && lp.notJudged[s.ID] == "" && lp.chained[s.ID] == nil {
+			races.Go(func() { f.run(ctx, s, catalogue.NewT(env)) })
+		}
+	}
+	races.Wait()
+	var wg sync.WaitGroup
+	for _, s := range runnable {
+		r := results[s.ID]
+		switch {
+		case lp.notJudged[s.ID] != "":
+			r.NotJudged = lp.notJudged[s.ID]
+			continue
+		case lp.chained[s.ID] != nil:
+			continue // its chain runs it
+		case s.Race:
+			continue // fired above
+		}
+		wg.Go(func() { f.run(ctx, s, catalogue.NewT(env)) })
+	}
+	for _, ch := range lp.chains {
+		wg.Go(func() { f.runChain(ctx, ch) })
 	}
 	wg.Wait()
 	return results
+}
+
+// firing is one fire call's shared state.
+type firing struct {
+	env         *catalogue.Env
+	resp        *audit.ResponseSource
+	plan        *leasePlan
+	minter      Minter
+	perScenario time.Duration
+
+	mu      sync.Mutex
+	results map[string]*resultWire
+}
+
+// runChain runs the scenarios of ch one after the other, each with the
+// newest refresh token its predecessor was issued, once the scenarios
+// that read the set's own token have run.
+func (f *firing) runChain(ctx context.Context, ch *chain) {
+	ch.waitFor.Wait()
+	base := f.env.Profile.Credentials[ch.set]
+	token := base.RefreshToken.Value()
+	for _, s := range ch.scenarios {
+		t := catalogue.NewT(f.env)
+		cs := base
+		cs.RefreshToken = profile.NewSecret(token)
+		t.Lease(ch.set, cs)
+		f.run(ctx, s, t)
+		if next := t.Issued(cs.ClientID); next != "" {
+			token = next
+		}
+	}
+}
+
+// run takes s's own instances (minting those that must be), runs s with
+// recorder t and stores its result.
+func (f *firing) run(ctx context.Context, s *catalogue.Scenario, t *catalogue.T) {
+	defer f.plan.readerDone(s.ID)
+	t.Scenario = s.ID
+	env := f.env
+	sctx, cancel := context.WithTimeout(ctx, f.perScenario)
+	defer cancel()
+	var err error
+	for _, l := range f.plan.leases[s.ID] {
+		cs := l.cs
+		if l.mint {
+			if cs, err = f.minter.Mint(sctx, l.set); err != nil {
+				err = fmt.Errorf("minting an instance of credential set %s for the scenario: %w", l.set, err)
+				break
+			}
+			red := env.Client.Redactor()
+			red.Add(l.set+".client_secret", cs.ClientSecret.Value())
+			red.Add(l.set+".refresh_token", cs.RefreshToken.Value())
+			red.Add(l.set+".access_token", cs.AccessToken.Value())
+		}
+		t.Lease(l.set, cs)
+	}
+	if err == nil {
+		err = runScenario(sctx, s, t)
+	}
+	// Encode (and decode again, for this process's specs) outside
+	// the lock: other scenarios are still waiting on the target.
+	out := resultWire{ID: s.ID, Findings: t.Findings(), Credentials: f.plan.credentials(s.ID), NotJudged: t.NotJudgedReason()}
+	if err != nil {
+		out.Error = env.Client.Redactor().Redact(err.Error())
+	}
+	for _, st := range t.Steps() {
+		b, merr := json.Marshal(st.Exchange)
+		if merr != nil {
+			out.Error = fmt.Sprintf("encoding step %q: %v", st.Name, merr)
+			continue
+		}
+		sw := stepWire{Name: st.Name, Expect: st.Expect, Exchange: b}
+		if f.resp != nil && st.Exchange != nil {
+			e := f.resp.Classify(st.Exchange.Marker, st.Exchange.Status, st.Exchange.Header, st.Exchange.Body())
+			e.Reason = env.Client.Redactor().Redact(e.Reason)
+			e.Detail = env.Client.Redactor().Redact(e.Detail)
+			sw.Observed = &e
+		}
+		out.Steps = append(out.Steps, sw)
+	}
+	if d, err := out.steps(); err == nil {
+		out.decoded = d
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*f.results[s.ID] = out
 }
 
 // responseSource returns the response audit source p configures, or nil

@@ -152,6 +152,9 @@ func responseFindings(ex *client.Exchange, want catalogue.Expect) []finding {
 		must("RFC 6749 §3.2 (the token endpoint answers over HTTP)", "the request failed: %s", ex.Err.Error())
 		return f
 	}
+	if audit.IsTargetError(ex.Status) {
+		must("RFC 6749 §5.2 (a refusal is a 400 or 401 error response; a 5xx is the server failing)", "HTTP status is %d: a target error (the server failed; not a refusal and not a classification gap), want %s", ex.Status, want)
+	}
 	if ex.Truncated {
 		must(clauseHarness, "the response body exceeded the size limit and was cut")
 	}
@@ -319,6 +322,8 @@ func rowProblems(r audit.Entry, want catalogue.Expect) []string {
 	}
 	accepted := slices.ContainsFunc(want.Codes(), func(c codes.Code) bool { return r.Detail == string(c) })
 	switch {
+	case r.Detail == audit.TargetError:
+		p = append(p, fmt.Sprintf("Detail is %s: the target failed (HTTP 5xx, a server fault, not a classification gap: %s), want %s", audit.TargetError, r.Reason, showCodes(want)))
 	case want.Judge == catalogue.JudgeRecord:
 		// The code is recorded for the reviewer, not judged (netsuite
 		// dialect, a code only the reference target defines).

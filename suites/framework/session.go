@@ -110,12 +110,16 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 			closeListener(pending)
 		}
 	}()
+	selected, err := selectScenarios(labelFilter)
+	if err != nil {
+		return nil, su.fail(err)
+	}
 	if cfg.ProfilePath == "" {
 		su.start("embedded reference target (start and provisioning)")
 	} else {
 		su.start("profile " + cfg.ProfilePath + " (secrets and provisioning)")
 	}
-	p, running, err := resolveProfile(ctx, cfg, keys.target, &tm, &provisioned)
+	p, running, minter, err := resolveProfile(ctx, cfg, keys.target, selected, &tm, &provisioned)
 	if err == nil {
 		err = applyDialect(p, cfg)
 	}
@@ -147,10 +151,6 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 	su.done("")
 	h.listener, h.redactor = listener, env.Client.Redactor()
 
-	selected, err := selectScenarios(labelFilter)
-	if err != nil {
-		return nil, err
-	}
 	if running == nil {
 		if err := checkAuditReadable(ctx, p); err != nil {
 			return nil, err
@@ -163,7 +163,7 @@ func startHost(ctx context.Context, cfg Config, labelFilter string) (*host, erro
 		return fmt.Sprintf("firing %d scenarios: %d requests sent", len(selected), env.Client.Markers())
 	})
 	started := time.Now()
-	results := fire(ctx, env, withControl(selected))
+	results := fire(ctx, env, withControl(selected), minter)
 	fired := time.Now()
 	stopLive()
 	su.done(fmt.Sprintf("%d requests", env.Client.Markers()))
@@ -240,28 +240,33 @@ func loadRunKeys(ctx context.Context, cfg Config, tm *report.Timings) (runKeys, 
 	return runKeys{target: res.Keys[:2], attacker: ak, note: note}, nil
 }
 
-// resolveProfile loads the profile (running its provisioner) or starts and
-// provisions the embedded reference target with signing keys targetKeys.
-func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, tm *report.Timings, provisioned *string) (*profile.Profile, *target.Running, error) {
+// resolveProfile loads the profile (running its provisioner, asked for the
+// instances the selected scenarios need: see instancesWanted) or starts and
+// provisions the embedded reference target with signing keys targetKeys
+// (with a minter in rotate-everything mode).
+func resolveProfile(ctx context.Context, cfg Config, targetKeys []*rsa.PrivateKey, selected []*catalogue.Scenario, tm *report.Timings, provisioned *string) (*profile.Profile, *target.Running, Minter, error) {
 	if cfg.ProfilePath != "" {
 		p, took, err := LoadProfile(ctx, cfg.ProfilePath)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if took > 0 {
 			tm.Provisioning = ms(took)
 		}
-		return p, nil, nil
+		return p, nil, nil, nil
 	}
-	p, running, err := startEmbedded(ctx, cfg, targetKeys, tm, provisioned)
+	p, running, minter, err := startEmbedded(ctx, cfg, targetKeys, tm, provisioned)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if cfg.AuditTimeout > 0 {
 		p.Timeouts.Audit = profile.D(cfg.AuditTimeout)
 	}
+	if cfg.RateLimit > 0 {
+		p.Limits.RequestsPerSecond = cfg.RateLimit // keep to the target's limit
+	}
 	p.ApplyDefaults()
-	return p, running, nil
+	return p, running, minter, nil
 }
 
 // embeddedProvisionOptions are the provisioning options of the embedded

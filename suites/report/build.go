@@ -211,7 +211,7 @@ func Build(r types.Report) *Conformance {
 	sel := newSelection(r.SuiteConfig)
 	interrupted := suiteInterrupted(r)
 	fams := map[string]*FamilyResult{}
-	var order, unclassified, recorded []string
+	var order, unclassified, recorded, targetErrors []string
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			if sr.State.Is(types.SpecStateFailureStates) {
@@ -275,6 +275,12 @@ func Build(r types.Report) *Conformance {
 				break
 			}
 		}
+		for _, st := range out.Steps {
+			if st.HTTPStatus >= 500 && st.HTTPStatus <= 599 || strings.Contains(st.AuditCodes, TargetErrorMark) {
+				targetErrors = append(targetErrors, id)
+				break
+			}
+		}
 		counts.add(sc.State)
 		c.Summary.add(sc.State)
 		c.Scenarios = append(c.Scenarios, sc)
@@ -302,7 +308,7 @@ func Build(r types.Report) *Conformance {
 	}
 	c.Selection = sel.describe(c.Summary.NotSelected, r.SuiteConfig.DryRun)
 	c.Result, c.VerdictReason = c.verdict(r.SuiteConfig.DryRun, interrupted)
-	c.Notices = append(notices(c, unclassified), codeNotices(c.Run, recorded)...)
+	c.Notices = append(notices(c, unclassified, targetErrors), codeNotices(c.Run, recorded)...)
 	return c
 }
 
@@ -569,6 +575,10 @@ func (s selection) describe(notSelected int, dryRun bool) string {
 // classify rule matched (audit.Unclassified).
 const UnclassifiedMark = "Unclassified"
 
+// TargetErrorMark is the Detail the audit package gives the answer of a
+// target that failed with HTTP 5xx (audit.TargetError).
+const TargetErrorMark = "TargetError"
+
 // NoAuditNotice starts the notice of a run without an audit source.
 const NoAuditNotice = "NOT JUDGED: no audit source"
 
@@ -580,7 +590,7 @@ const ControlNotice = "POSITIVE CONTROL REFUSED"
 const ResponsesOnlyNotice = "RESPONSES ONLY"
 
 // notices lists what a reader must know first.
-func notices(c *Conformance, unclassified []string) []string {
+func notices(c *Conformance, unclassified, targetErrors []string) []string {
 	var out []string
 	if c.Run.ControlRefused != "" {
 		declared := ""
@@ -602,6 +612,10 @@ func notices(c *Conformance, unclassified []string) []string {
 	if len(unclassified) > 0 {
 		sort.Strings(unclassified)
 		out = append(out, fmt.Sprintf("UNCLASSIFIED: %d scenario(s) left audit rows that no audit.classify rule matched (%s): their reasons are shown under Failed scenarios; add a rule for each", len(unclassified), strings.Join(unclassified, ", ")))
+	}
+	if len(targetErrors) > 0 {
+		sort.Strings(targetErrors)
+		out = append(out, fmt.Sprintf("TARGET ERRORS: the target answered HTTP 5xx (it failed; no classify rule applies) in %d scenario(s): %s", len(targetErrors), strings.Join(targetErrors, ", ")))
 	}
 	return out
 }

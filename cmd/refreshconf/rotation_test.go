@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/refreshconf/refreshconf/fixtures/profile"
+	"github.com/refreshconf/refreshconf/fixtures/provision"
+	"github.com/refreshconf/refreshconf/fixtures/target"
+	"github.com/refreshconf/refreshconf/suites/report"
+)
+
+// verdicts reads a run's report folder and returns each scenario's verdict
+// (passed, failed, skipped, unsupported, not_judged) by ID.
+func verdicts(t *testing.T, dir string, res cliResult) map[string]string {
+	t.Helper()
+	c, err := readConformance(dir)
+	if err != nil {
+		t.Fatalf("no report in %s (exit %d): %v\n%s", dir, res.Code, err, lastLines(res.Stdout+res.Stderr, 20))
+	}
+	if len(c.HarnessErrors) > 0 {
+		t.Fatalf("harness errors in %s: %v", dir, c.HarnessErrors)
+	}
+	out := map[string]string{}
+	for _, id := range catalogueIDs() {
+		out[id] = "passed"
+	}
+	for state, list := range map[string][]report.ScenarioResult{"failed": c.Failed, "skipped": c.Skipped, "unsupported": c.Unsupported, "not_judged": c.NotJudged} {
+		for _, s := range list {
+			out[s.ID] = state
+		}
+	}
+	return out
+}
+
+// rotatingProfile starts a reference target in rotate-everything mode,
+// provisions it and writes its profile (rotation.refresh_tokens all,
+// limits.concurrency conc, no provision section when static) to a file.
+func rotatingProfile(t *testing.T, static bool, conc int, declare string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	running, err := target.Start(ctx, target.Config{RotateAll: true}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("starting the target: %v", err)
+	}
+	t.Cleanup(func() { _ = running.Shutdown(context.Background()) })
+	p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), provision.ReferenceOptions{})
+	if err != nil {
+		t.Fatalf("provisioning: %v", err)
+	}
+	p.Rotation.RefreshTokens = declare
+	p.Limits.Concurrency = conc
+	if static {
+		p.Provision = nil
+	}
+	path := filepath.Join(t.TempDir(), "rotating.yaml")
+	if err := writeProfileFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestRotatingTargetWholeRunMatchesAlone is the rotation issue's
+// acceptance test: against the reference target in rotate-everything mode
+// (every refresh token one-time, reuse revokes the family), one whole run
+// gives every scenario the verdict it gets when run alone on fresh
+// credentials, whether the run leases instances minted during the run,
+// instances the provisioner answered, or chains static credentials, at
+// limits.concurrency 1 and at the default. A control run that does not
+// declare the rotation (so plans no lease) must differ: the comparison can
+// fail.
+func TestRotatingTargetWholeRunMatchesAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the catalogue once per scenario (about 30 s); run without -short")
+	}
+	ids := catalogueIDs()
+	alone := map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 3)
+	for _, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			dir := filepath.Join(t.TempDir(), "alone")
+			res := runCLI(t, 2*time.Minute, nil, "run", "--rotate-all", "--label-filter", "id:"+id, "--report-dir", dir, "--no-color", "--quiet-report-path")
+			v := verdicts(t, dir, res)[id]
+			mu.Lock()
+			alone[id] = v
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if alone[id] != "passed" {
+			t.Errorf("%s alone on fresh credentials: %s, want passed (the reference target is correct)", id, alone[id])
+		}
+	}
+
+	compare := func(name string, args ...string) []string {
+		dir := filepath.Join(t.TempDir(), "whole")
+		res := runCLI(t, 3*time.Minute, nil, append([]string{"run", "--report-dir", dir, "--no-color", "--quiet-report-path"}, args...)...)
+		whole := verdicts(t, dir, res)
+		var diff []string
+		for _, id := range ids {
+			if whole[id] != alone[id] {
+				diff = append(diff, fmt.Sprintf("%s: %s whole, %s alone", id, whole[id], alone[id]))
+			}
+		}
+		sort.Strings(diff)
+		return diff
+	}
+	runs := []struct {
+		name string
+		args func() []string
+	}{
+		{"embedded, instances minted during the run, default concurrency", func() []string { return []string{"--rotate-all"} }},
+		{"provisioner answers the instance request, concurrency 1", func() []string { return []string{"--profile", rotatingProfile(t, false, 1, profile.RotateAll)} }},
+		{"provisioner answers the instance request, default concurrency", func() []string { return []string{"--profile", rotatingProfile(t, false, 0, profile.RotateAll)} }},
+		{"static credentials chained, concurrency 1", func() []string { return []string{"--profile", rotatingProfile(t, true, 1, profile.RotateAll)} }},
+		{"static credentials chained, default concurrency", func() []string { return []string{"--profile", rotatingProfile(t, true, 0, profile.RotateAll)} }},
+	}
+	for _, r := range runs {
+		if diff := compare(r.name, r.args()...); len(diff) > 0 {
+			t.Errorf("%s: the whole run's verdicts differ from the scenarios' alone:\n  %s", r.name, strings.Join(diff, "\n  "))
+		}
+	}
+	// Control: the same target, its rotation undeclared (public only), so
+	// no lease is planned and the scenarios share the confidential tokens.
+	if diff := compare("control", "--profile", rotatingProfile(t, true, 0, profile.RotatePublic)); len(diff) == 0 {
+		t.Errorf("control: a run that does not declare the target's rotation gave the same verdicts as the scenarios alone; the comparison proves nothing")
+	} else {
+		t.Logf("control (rotation undeclared, no leases): %d scenarios differ from alone, e.g. %s", len(diff), diff[0])
+	}
+}
