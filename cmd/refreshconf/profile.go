@@ -153,6 +153,7 @@ func checkPrimary(ctx context.Context, pc *profileCheck) bool {
 		pc.rootCause("target.token_url %s cannot be reached: %v", pc.p.Target.TokenURL, ex.Err)
 	case ex.Status == 200:
 		fmt.Fprintf(w, "token endpoint: reachable; primary refresh: OK (HTTP 200, marker %s)\n", ex.Marker)
+		pc.problems += checkRotation(ctx, w, pc.p, ex)
 	default:
 		e := ex.Field("error")
 		fmt.Fprintf(w, "token endpoint: reachable; primary refresh: FAILED (HTTP %d, error %q): check credentials.primary\n", ex.Status, e)

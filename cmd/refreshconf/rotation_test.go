@@ -44,14 +44,21 @@ func verdicts(t *testing.T, dir string, res cliResult) map[string]string {
 // limits.concurrency conc, no provision section when static) to a file.
 func rotatingProfile(t *testing.T, static bool, conc int, declare string) string {
 	t.Helper()
+	return targetProfile(t, true, static, conc, declare)
+}
+
+// targetProfile is rotatingProfile for a target in rotate-everything mode
+// or not (rotateAll).
+func targetProfile(t *testing.T, rotateAll, static bool, conc int, declare string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	running, err := target.Start(ctx, target.Config{RotateAll: true}, "127.0.0.1:0")
+	running, err := target.Start(ctx, target.Config{RotateAll: rotateAll}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("starting the target: %v", err)
 	}
 	t.Cleanup(func() { _ = running.Shutdown(context.Background()) })
-	p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), provision.ReferenceOptions{})
+	p, err := provision.Reference(ctx, running.URL, running.Server.AdminToken(), provision.ReferenceOptions{ShortLifetime: time.Millisecond, AgingGrace: -1})
 	if err != nil {
 		t.Fatalf("provisioning: %v", err)
 	}
@@ -138,5 +145,51 @@ func TestRotatingTargetWholeRunMatchesAlone(t *testing.T) {
 		t.Errorf("control: a run that does not declare the target's rotation gave the same verdicts as the scenarios alone; the comparison proves nothing")
 	} else {
 		t.Logf("control (rotation undeclared, no leases): %d scenarios differ from alone, e.g. %s", len(diff), diff[0])
+	}
+}
+
+// TestProfileCheckDetectsRotation: `profile check` against a rotating
+// target passes and reports the rotation it saw (tested on an instance the
+// provisioner answered, not on a set the run needs), and names a
+// declaration the target contradicts.
+func TestProfileCheckDetectsRotation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tests := []struct {
+		name              string
+		rotateAll         bool
+		declare           string
+		wantErr           bool
+		want, mustNotHave []string
+	}{
+		{"rotating target, declared", true, profile.RotateAll, false,
+			[]string{"tested on primary#", "rotates (the used token is refused", "reuse revokes the family", "declared refresh_tokens all"}, []string{"DISAGREES"}},
+		{"rotating target, undeclared", true, profile.RotatePublic, true,
+			[]string{"DECLARATION DISAGREES", "issued a new refresh token"}, nil},
+		{"NetSuite-like target, declared all", false, profile.RotateAll, true,
+			[]string{"DECLARATION DISAGREES", "issued no new refresh token"}, nil},
+		{"NetSuite-like target, default declaration", false, "", false,
+			[]string{"confidential clients' tokens do not rotate"}, []string{"DISAGREES"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := targetProfile(t, tc.rotateAll, false, 0, tc.declare)
+			var out strings.Builder
+			err := checkProfile(ctx, &out, path, true)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("profile check error = %v, want error %v\n%s", err, tc.wantErr, out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, w := range tc.mustNotHave {
+				if strings.Contains(out.String(), w) {
+					t.Errorf("output has %q:\n%s", w, out.String())
+				}
+			}
+		})
 	}
 }
