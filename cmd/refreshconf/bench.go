@@ -77,6 +77,11 @@ type benchReport struct {
 	Throughput      []throughputResult `json:"throughput"`
 	// ThroughputSecondsPerLevel is how long each throughput level ran.
 	ThroughputSecondsPerLevel float64 `json:"throughput_seconds_per_level"`
+	// Rotating is the whole run against the target in rotate-everything
+	// mode, with credential leases, against its floor.
+	Rotating rotatingFigure `json:"rotating"`
+	// Remote is the whole run against a remote-like target.
+	Remote remoteFigure `json:"remote_like"`
 }
 
 // harnessPhases are medians, in milliseconds, of a harness run's phases.
@@ -180,7 +185,7 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchReport,
 		return nil, err
 	}
 
-	var floor, mism, harness, ratio, rss, own, ownRatio, prov, provRatio, fresh, freshRatio []float64
+	var floor, mism, harness, ratio, rss, own, ownRatio, prov, provRatio, fresh, freshRatio, rot, mint, rotRatio []float64
 	var ph struct{ keys, start, prov, fire, setup, after []float64 }
 	latencies := benchLatencies()
 	lat := make([]struct{ wall, fpl, ratio, rss []float64 }, len(latencies))
@@ -223,6 +228,17 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchReport,
 			return nil, err
 		}
 		fresh, freshRatio = append(fresh, ms(h.wall)), append(freshRatio, ms(h.wall)/ms(f.wall))
+		r, m, err := measureRotating(ctx, filepath.Join(dir, fmt.Sprintf("report-%d-rotating", run)), keyCache)
+		if err != nil {
+			return nil, err
+		}
+		rot, mint, rotRatio = append(rot, ms(r.wall)), append(mint, m.ms), append(rotRatio, ms(r.wall)/(ms(f.wall)+m.ms))
+		rep.Rotating.Instances = m.instances
+	}
+	rep.Rotating.WallMs, rep.Rotating.FloorMs, rep.Rotating.MintFloorMs, rep.Rotating.Ratio = median(rot), median(floor), median(mint), median(rotRatio)
+	fmt.Fprintln(log, "bench: remote-like target (one run)")
+	if rep.Remote, err = measureRemote(ctx, filepath.Join(dir, "report-remote"), keyCache, targetCache, len(fs.reqs)); err != nil {
+		return nil, err
 	}
 	rep.Phases = harnessPhases{KeysMs: median(ph.keys), TargetStartMs: median(ph.start), ProvisioningMs: median(ph.prov),
 		FiringMs: median(ph.fire), SetUpMs: median(ph.setup), AfterSetUpMs: median(ph.after)}
@@ -300,6 +316,25 @@ func writeBenchTable(w io.Writer, r *benchReport) error {
 	for _, l := range r.Latency {
 		fmt.Fprintf(tw, "%.0f ms\t%.1f ms\t%.1f ms\t%.2f x\t%.1f MiB\n", l.AuditLatencyMs, l.WallMs, l.FloorPlusLatencyMs, l.Ratio, l.PeakRSSMiB)
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nrotating target (rotate-everything mode: every refresh token one-time; the run leases instances minted during it):")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	ro := r.Rotating
+	fmt.Fprintf(tw, "harness: refreshconf run --rotate-all (provisioning, minting, firing, reports)\t%.1f ms\n", ro.WallMs)
+	fmt.Fprintf(tw, "floor: the catalogue's requests (as above)\t%.1f ms\n", ro.FloorMs)
+	fmt.Fprintf(tw, "minting floor: bare provisioning + %d instances through the OAuth flows\t%.1f ms\n", ro.Instances, ro.MintFloorMs)
+	fmt.Fprintf(tw, "ratio harness/(floor + minting floor) (aim: within 1.5x)\t%.2f x\n", ro.Ratio)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	re := r.Remote
+	fmt.Fprintf(w, "\nremote-like target (+%.0f ms per response, %.0f requests/s rate limit; one run):\n", re.DelayMs, re.Rate)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "harness: refreshconf run --response-delay %.0fms --rate-limit %.0f\t%.1f ms\n", re.DelayMs, re.Rate, re.WallMs)
+	fmt.Fprintf(tw, "ideal: %d requests / %.0f per s + audit latency %.0f ms\t%.1f ms\n", re.Requests, re.Rate, re.AuditLatencyMs, re.IdealMs)
+	fmt.Fprintf(tw, "ratio harness/ideal (aim: within 1.1x)\t%.2f x\n", re.Ratio)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -35,12 +35,13 @@ type harnessResult struct {
 // included, in a child `refreshconf run` against its embedded target with
 // the given audit latency, key cache and target cache (files, or "off"),
 // and times it.
-func measureHarness(ctx context.Context, reportDir string, latency time.Duration, keyCache, targetCache string) (harnessResult, error) {
+func measureHarness(ctx context.Context, reportDir string, latency time.Duration, keyCache, targetCache string, extra ...string) (harnessResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return harnessResult{}, fmt.Errorf("finding the refreshconf executable to run the harness: %w", err)
 	}
 	args := []string{"run", "--report-dir", reportDir, "--quiet-report-path", "--no-color", "--audit-latency", latency.String(), "--key-cache", keyCache, "--target-cache", targetCache}
+	args = append(args, extra...)
 	ctx, cancel := context.WithTimeout(ctx, harnessTimeout)
 	defer cancel()
 	var cmd *exec.Cmd
@@ -58,7 +59,7 @@ func measureHarness(ctx context.Context, reportDir string, latency time.Duration
 	err = cmd.Run()
 	res := harnessResult{wall: time.Since(start)}
 	if err != nil {
-		return res, fmt.Errorf("refreshconf run --audit-latency %s (the harness under measure) failed: %w; its output ends:\n%s", latency, err, tail(out.String(), 2000))
+		return res, fmt.Errorf("refreshconf run --audit-latency %s %s (the harness under measure) failed: %w; its output ends:\n%s", latency, strings.Join(extra, " "), err, tail(out.String(), 2000))
 	}
 	res.peakRSS = peakRSS(cmd.ProcessState)
 	c, err := readConformance(reportDir)

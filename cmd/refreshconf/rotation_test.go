@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -153,8 +154,6 @@ func TestRotatingTargetWholeRunMatchesAlone(t *testing.T) {
 // provisioner answered, not on a set the run needs), and names a
 // declaration the target contradicts.
 func TestProfileCheckDetectsRotation(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	tests := []struct {
 		name              string
 		rotateAll         bool
@@ -174,6 +173,8 @@ func TestProfileCheckDetectsRotation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
 			path := targetProfile(t, tc.rotateAll, false, 0, tc.declare)
 			var out strings.Builder
 			err := checkProfile(ctx, &out, path, true)
@@ -191,5 +192,29 @@ func TestProfileCheckDetectsRotation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSeed03OpaqueForm: with features.jwt_refresh_tokens false, SEED-03
+// runs its opaque-token form (one byte of the token flipped) instead of
+// failing as a harness error or being skipped, and a correct target passes
+// it.
+func TestSeed03OpaqueForm(t *testing.T) {
+	path := targetProfile(t, false, true, 0, "")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opaque := strings.Replace(string(raw), "jwt_refresh_tokens: true", "jwt_refresh_tokens: false", 1)
+	if opaque == string(raw) {
+		t.Fatal("the provisioned profile declares no features.jwt_refresh_tokens")
+	}
+	if err := os.WriteFile(path, []byte(opaque), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	res := runCLI(t, 2*time.Minute, nil, "run", "--profile", path, "--label-filter", "id:SEED-03", "--report-dir", dir, "--no-color", "--quiet-report-path")
+	if v := verdicts(t, dir, res)["SEED-03"]; v != "passed" {
+		t.Errorf("SEED-03 with opaque refresh tokens declared: %s, want passed (its opaque form)\n%s", v, lastLines(res.Stdout, 30))
 	}
 }

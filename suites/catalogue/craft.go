@@ -195,3 +195,13 @@ func withSets(a, b string, f func(ctx context.Context, t *T, a, b profile.Creden
 		return nil
 	}
 }
+
+// jwtRefreshTokens reports whether raw is to be attacked as a JWS: the
+// profile does not declare features.jwt_refresh_tokens false and raw has
+// the three segments of a compact JWS.
+func jwtRefreshTokens(t *T, raw string) bool {
+	if f := t.Env.Profile.Features.JWTRefreshTokens; f != nil && !*f {
+		return false
+	}
+	return strings.Count(raw, ".") == 2
+}

@@ -47,8 +47,33 @@ func seedTable() []*Scenario {
 		{
 			ID: "SEED-03", Name: "a refresh token with a bit-flipped signature is refused with InvalidSignature",
 			Family: FamilySeed, Level: Core, SeedRow: 3, Source: "seed row 3; RFC 8725 §3.3",
-			Code: codes.InvalidSignature, Needs: []Need{Set(primary), Feature("jwt_refresh_tokens")},
-			Run: refreshWith(primary, mutate(forge.BitFlippedSignature), nil, Fail(codes.InvalidSignature, errsGrant...)),
+			Code: codes.InvalidSignature, Needs: []Need{Set(primary)},
+			Run: func(ctx context.Context, t *T) error {
+				cs, err := t.Set(primary)
+				if err != nil {
+					return err
+				}
+				raw := cs.RefreshToken.Value()
+				if jwtRefreshTokens(t, raw) {
+					tok, err := t.forgedToken(forge.BitFlippedSignature(raw))
+					if err != nil {
+						return fmt.Errorf("crafting the token from credentials.primary: %w", err)
+					}
+					t.Send(ctx, "refresh", RefreshRequest(cs, tok), Fail(codes.InvalidSignature, errsGrant...))
+					return nil
+				}
+				// The opaque-token form: one byte of the token flipped. An
+				// opaque token has no signature to check, so not knowing
+				// the token is as good as a failed integrity check.
+				tok, err := forge.FlippedOpaqueByte(raw)
+				if err != nil {
+					return fmt.Errorf("crafting the token from credentials.primary: %w", err)
+				}
+				want := Fail(codes.InvalidSignature, errsGrant...)
+				want.Accept = []codes.Code{codes.UnknownToken, codes.MalformedToken}
+				t.Send(ctx, "refresh with one byte of the opaque refresh token flipped (opaque form: features.jwt_refresh_tokens false)", RefreshRequest(cs, tok), want)
+				return nil
+			},
 		},
 		{
 			ID: "SEED-04", Name: "a refresh token issued to another integration is refused with InvalidIntegration",

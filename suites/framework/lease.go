@@ -253,3 +253,9 @@ func (lp *leasePlan) readerDone(id string) {
 		}
 	}
 }
+
+// InstancesWanted is how many further instances of each rotating set of p
+// a run of scenarios asks its provisioner for (the provisioning request).
+func InstancesWanted(p *profile.Profile, scenarios []*catalogue.Scenario) map[string]int {
+	return instancesWanted(p, scenarios)
+}
