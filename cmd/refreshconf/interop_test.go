@@ -116,7 +116,7 @@ func TestInteropZitadelWholeCatalogue(t *testing.T) {
 		warned = append(warned, s.ID)
 	}
 	slices.Sort(warned)
-	if want := []string{"REQ-03", "REQ-04", "REQ-05", "REQ-06", "REQ-07", "REQ-10", "REQ-11", "REQ-14", "REQ-15", "REQ-17", "REQ-21", "SEED-10"}; !slices.Equal(warned, want) {
+	if want := []string{"REQ-03", "REQ-04", "REQ-05", "REQ-06", "REQ-07", "REQ-10", "REQ-11", "REQ-14", "REQ-15", "REQ-17", "REQ-21", "ROT-04", "SEED-10"}; !slices.Equal(warned, want) {
 		t.Errorf("scenarios in state warning: %v, want %v", warned, want)
 	}
 	if len(c.KnownDeviations) == 0 || c.Result != report.Partial || res.Code != 1 {
