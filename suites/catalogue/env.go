@@ -213,7 +213,7 @@ func (t *T) Race(ctx context.Context, name string, a, b client.Request, want Exp
 	for i, ex := range out {
 		t.record(reqs[i].Name, reqs[i], want, ex)
 		if ex.Status == 429 {
-			t.NotJudged(fmt.Sprintf("not judged: the race did not happen: the target answered request %d of 2 with 429 (rate limited), and a retry would not race; lower limits.requests_per_second or raise the target's rate limit", i+1))
+			t.NotJudged(fmt.Sprintf("the race did not happen: the target answered request %d of 2 with 429 (rate limited), and a retry would not race; lower limits.requests_per_second or raise the target's rate limit", i+1))
 		}
 	}
 	return out
